@@ -1,0 +1,55 @@
+//! Strata's CPU backend.
+//!
+//! Buffers are plain `Vec<f32>` in host memory ([`CpuBuffer`]). Matrix products go to
+//! OpenBLAS through `cblas_sgemm` with its transpose flags, so no operand is ever copied or
+//! transposed to multiply. Every other op is a tight loop over slices, written so that LLVM
+//! auto-vectorizes it for the default target, with fast paths for the shapes a training step
+//! actually sees (equal shapes, a bias row, a scalar, the last axis).
+//!
+//! Threading: OpenBLAS is the only multi-threaded part, and [`set_num_threads`] is its single
+//! knob (read from `STRATA_NUM_THREADS` when the first [`CpuBackend`] is made). Elementwise,
+//! reduction, softmax and optimizer loops run on the calling thread: the target machines have
+//! few cores, and a second thread pool beside OpenBLAS's would oversubscribe them.
+//!
+//! Module map: `buffer` (the buffer type and `BufferOps`), `threads` (the OpenBLAS thread
+//! knob), `ops/*` (one file per op family, the same names as `strata_backend::ops`), and three
+//! private helpers: `check` (argument validation), `math` (vectorizable `exp`/`erf`) and
+//! `strided` (N-d iteration with broadcasting, shared by elementwise, layout and reduce).
+
+// Links the system OpenBLAS that provides `cblas_sgemm` and `openblas_set_num_threads`.
+use blas_src as _;
+
+mod buffer;
+mod check;
+mod math;
+mod ops;
+mod strided;
+mod threads;
+
+pub use buffer::CpuBuffer;
+pub use threads::{num_threads, set_num_threads};
+
+/// The CPU backend. A zero-sized handle: cloning it is free, and every clone shares the
+/// process-wide OpenBLAS configuration.
+///
+/// The first `CpuBackend::new()` (or `default()`) in a process sets OpenBLAS's thread count from
+/// `STRATA_NUM_THREADS`, or from the number of available cores when it is unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuBackend {
+    // Private so that every handle goes through `new`, which configures OpenBLAS once.
+    _private: (),
+}
+
+impl CpuBackend {
+    /// The CPU backend, configuring OpenBLAS's thread count on first use.
+    pub fn new() -> Self {
+        threads::init_from_env();
+        CpuBackend { _private: () }
+    }
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}

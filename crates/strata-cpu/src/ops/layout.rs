@@ -1,0 +1,237 @@
+//! Layout ops: permute, broadcast, slice, concat and row gather/scatter. They only move data;
+//! contiguous inner runs are copied with `copy_from_slice`/`extend_from_slice`, and a
+//! permutation that swaps the last two (collapsed) axes goes through a cache-blocked
+//! transpose.
+
+use strata_backend::{BackendError, LayoutOps, Result, contiguous_strides};
+
+use crate::check::{check_shape, elem_count, index, invalid, matrix_len};
+use crate::strided::{Layout, broadcast_strides};
+use crate::{CpuBackend, CpuBuffer};
+
+/// Side of the square tiles of the blocked transpose (two 32×32 f32 tiles fit in L1).
+const TILE: usize = 32;
+
+/// Writes the transpose of `src` (`rows × cols`) into `dst` (`cols × rows`), tile by tile.
+fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    for r0 in (0..rows).step_by(TILE) {
+        let r1 = (r0 + TILE).min(rows);
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for r in r0..r1 {
+                let row = &src[r * cols..(r + 1) * cols];
+                for c in c0..c1 {
+                    dst[c * rows + r] = row[c];
+                }
+            }
+        }
+    }
+}
+
+/// Copies `x` read through `layout` (one operand) into a contiguous vector of `n` elements.
+fn gather(x: &[f32], layout: &Layout<1>, n: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(n);
+    let len = layout.inner_len();
+    match layout.inner_stride(0) {
+        1 => layout.for_each_run(|[a]| out.extend_from_slice(&x[a..a + len])),
+        0 => layout.for_each_run(|[a]| out.extend(std::iter::repeat_n(x[a], len))),
+        s => layout.for_each_run(|[a]| out.extend((0..len).map(|i| x[a + i * s]))),
+    }
+    out
+}
+
+fn check_axes(shape: &[usize], axes: &[usize]) -> Result<()> {
+    let mut seen = vec![false; shape.len()];
+    let ok = axes.len() == shape.len()
+        && axes
+            .iter()
+            .all(|&a| a < seen.len() && !std::mem::replace(&mut seen[a], true));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "permute",
+            format!(
+                "axes {axes:?} are not a permutation of 0..{} (shape {shape:?})",
+                shape.len()
+            ),
+        ))
+    }
+}
+
+impl LayoutOps for CpuBackend {
+    fn permute(&self, x: &CpuBuffer, shape: &[usize], axes: &[usize]) -> Result<CpuBuffer> {
+        check_shape("permute", shape, x.len())?;
+        check_axes(shape, axes)?;
+        let x = x.as_slice();
+        let n = x.len();
+        let strides = contiguous_strides(shape);
+        let out_shape: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+        let src_strides: Vec<usize> = axes.iter().map(|&a| strides[a]).collect();
+        let layout = Layout::new(&out_shape, [&src_strides]);
+        let d = &layout.dims;
+        let s = &layout.strides[0];
+        // After collapsing, a swap of the last two axes reads as strides [.., 1, rows].
+        let swapped =
+            n > 0 && d.len() >= 2 && s[d.len() - 2] == 1 && s[d.len() - 1] == d[d.len() - 2];
+        let batched = d.len() == 2 || (d.len() == 3 && s[0] == d[1] * d[2]);
+        if swapped && batched {
+            let (cols, rows) = (d[d.len() - 2], d[d.len() - 1]);
+            let mut out = vec![0.0; n];
+            for (src, dst) in x
+                .chunks_exact(rows * cols)
+                .zip(out.chunks_exact_mut(rows * cols))
+            {
+                transpose_into(src, rows, cols, dst);
+            }
+            return Ok(CpuBuffer::from_vec(out));
+        }
+        Ok(CpuBuffer::from_vec(gather(x, &layout, n)))
+    }
+
+    fn broadcast_to(
+        &self,
+        x: &CpuBuffer,
+        shape: &[usize],
+        out_shape: &[usize],
+    ) -> Result<CpuBuffer> {
+        check_shape("broadcast_to", shape, x.len())?;
+        let n = elem_count("broadcast_to", out_shape)?;
+        let strides = broadcast_strides("broadcast_to", shape, out_shape)?;
+        let layout = Layout::new(out_shape, [&strides]);
+        Ok(CpuBuffer::from_vec(gather(x.as_slice(), &layout, n)))
+    }
+
+    fn slice_axis(
+        &self,
+        x: &CpuBuffer,
+        shape: &[usize],
+        axis: usize,
+        start: usize,
+        len: usize,
+    ) -> Result<CpuBuffer> {
+        check_shape("slice_axis", shape, x.len())?;
+        let Some(&dim) = shape.get(axis) else {
+            return Err(invalid(
+                "slice_axis",
+                format!("axis {axis} is out of range for shape {shape:?}"),
+            ));
+        };
+        if start.checked_add(len).is_none_or(|end| end > dim) {
+            return Err(invalid(
+                "slice_axis",
+                format!(
+                    "elements {start}..{} of axis {axis} are outside 0..{dim} (shape {shape:?})",
+                    start.saturating_add(len)
+                ),
+            ));
+        }
+        let inner: usize = shape[axis + 1..].iter().product();
+        let outer: usize = shape[..axis].iter().product();
+        let x = x.as_slice();
+        let run = len * inner;
+        let mut out = Vec::with_capacity(outer * run);
+        if run > 0 {
+            for o in 0..outer {
+                let base = (o * dim + start) * inner;
+                out.extend_from_slice(&x[base..base + run]);
+            }
+        }
+        Ok(CpuBuffer::from_vec(out))
+    }
+
+    fn concat(&self, parts: &[&CpuBuffer], shapes: &[&[usize]], axis: usize) -> Result<CpuBuffer> {
+        if parts.len() != shapes.len() {
+            return Err(invalid(
+                "concat",
+                format!("{} buffers but {} shapes", parts.len(), shapes.len()),
+            ));
+        }
+        let Some(first) = shapes.first() else {
+            return Err(invalid("concat", "nothing to concatenate".to_string()));
+        };
+        if axis >= first.len() {
+            return Err(invalid(
+                "concat",
+                format!("axis {axis} is out of range for shape {first:?}"),
+            ));
+        }
+        for (p, s) in parts.iter().zip(shapes) {
+            let agrees = s.len() == first.len()
+                && s.iter()
+                    .zip(first.iter())
+                    .enumerate()
+                    .all(|(i, (a, b))| i == axis || a == b);
+            if !agrees {
+                return Err(invalid(
+                    "concat",
+                    format!("shapes {first:?} and {s:?} differ outside axis {axis}"),
+                ));
+            }
+            check_shape("concat", s, p.len())?;
+        }
+        let inner: usize = first[axis + 1..].iter().product();
+        let outer: usize = first[..axis].iter().product();
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let mut out = Vec::with_capacity(total);
+        for o in 0..outer {
+            for (p, s) in parts.iter().zip(shapes) {
+                let run = s[axis] * inner;
+                out.extend_from_slice(&p.as_slice()[o * run..(o + 1) * run]);
+            }
+        }
+        Ok(CpuBuffer::from_vec(out))
+    }
+
+    fn index_select_rows(
+        &self,
+        x: &CpuBuffer,
+        rows: usize,
+        cols: usize,
+        indices: &CpuBuffer,
+    ) -> Result<CpuBuffer> {
+        BackendError::check_len(
+            "index_select_rows",
+            matrix_len("index_select_rows", rows, cols)?,
+            x.len(),
+        )?;
+        let x = x.as_slice();
+        let mut out = Vec::with_capacity(indices.len() * cols);
+        for (i, &v) in indices.as_slice().iter().enumerate() {
+            let r = index("index_select_rows", "index", "position", i, v, rows)?;
+            out.extend_from_slice(&x[r * cols..(r + 1) * cols]);
+        }
+        Ok(CpuBuffer::from_vec(out))
+    }
+
+    fn index_add_rows(
+        &self,
+        src: &CpuBuffer,
+        indices: &CpuBuffer,
+        rows: usize,
+        cols: usize,
+    ) -> Result<CpuBuffer> {
+        let n = matrix_len("index_add_rows", rows, cols)?;
+        BackendError::check_len(
+            "index_add_rows",
+            matrix_len("index_add_rows", indices.len(), cols)?,
+            src.len(),
+        )?;
+        let mut out = vec![0.0; n];
+        if cols == 0 {
+            return Ok(CpuBuffer::from_vec(out));
+        }
+        for (i, (&v, row)) in indices
+            .as_slice()
+            .iter()
+            .zip(src.as_slice().chunks_exact(cols))
+            .enumerate()
+        {
+            let r = index("index_add_rows", "index", "position", i, v, rows)?;
+            for (o, &s) in out[r * cols..(r + 1) * cols].iter_mut().zip(row) {
+                *o += s;
+            }
+        }
+        Ok(CpuBuffer::from_vec(out))
+    }
+}

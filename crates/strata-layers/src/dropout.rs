@@ -1,0 +1,171 @@
+//! `Dropout`: inverted dropout in training, the identity in evaluation.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use strata_backend::random::derive_seed;
+use strata_core::{Error, Param, Result, Tensor};
+
+use crate::module::{BuildContext, Mode, Module};
+
+/// Zeroes each element with probability `p` during training and scales the others by
+/// `1 / (1 − p)`, so evaluation (the identity) needs no rescaling.
+///
+/// Masks are reproducible: the layer takes a base seed from the [`BuildContext`] and counts its
+/// training forwards; the `n`-th forward draws its mask from the stream
+/// `derive_seed(base, n)`. Every forward draws a fresh mask, and a run with the same seed
+/// draws the same masks on every device. [`Dropout::seed_state`] and
+/// [`Dropout::set_seed_state`] save and restore the counter (checkpoints).
+#[derive(Debug)]
+pub struct Dropout {
+    p: f32,
+    base_seed: Option<u64>,
+    calls: AtomicU64,
+}
+
+impl Dropout {
+    /// Dropout with drop probability `p`, which must be in `[0, 1)` (checked at build).
+    pub fn new(p: f32) -> Self {
+        Dropout {
+            p,
+            base_seed: None,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f32 {
+        self.p
+    }
+
+    /// The number of training forwards so far: the next mask's stream number.
+    pub fn seed_state(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Sets the stream number of the next mask (restoring a checkpoint, or replaying a mask).
+    pub fn set_seed_state(&self, state: u64) {
+        self.calls.store(state, Ordering::Relaxed);
+    }
+
+    fn check_p(&self) -> Result<()> {
+        if (0.0..1.0).contains(&self.p) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                self.kind(),
+                format!("p must be in [0, 1); got {}", self.p),
+            ))
+        }
+    }
+}
+
+impl Module for Dropout {
+    fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
+        self.check_p()?;
+        if self.base_seed.is_none() {
+            self.base_seed = Some(ctx.next_seed());
+        }
+        Ok(input.to_vec())
+    }
+
+    fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
+        if !mode.is_train() {
+            return Ok(x.clone());
+        }
+        self.check_p()?;
+        let Some(base) = self.base_seed else {
+            return Err(Error::invalid(
+                "forward",
+                format!(
+                    "{} was not built: call Sequential::build or Module::build so it gets its seed",
+                    self.kind()
+                ),
+            ));
+        };
+        let call = self.calls.fetch_add(1, Ordering::Relaxed);
+        x.dropout(self.p, derive_seed(base, call))
+    }
+
+    fn parameters(&self) -> Vec<Param> {
+        Vec::new()
+    }
+
+    fn kind(&self) -> String {
+        format!("Dropout({})", self.p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::Device;
+
+    fn built(p: f32, seed: u64) -> Dropout {
+        let mut d = Dropout::new(p);
+        d.build(&[100], &mut BuildContext::new(Device::best(), seed))
+            .unwrap();
+        d
+    }
+
+    fn ones() -> Tensor {
+        Tensor::ones([4, 100], &Device::best()).unwrap()
+    }
+
+    #[test]
+    fn eval_mode_is_the_identity() {
+        let d = built(0.5, 1);
+        assert_eq!(
+            d.forward(&ones(), Mode::Eval).unwrap().to_vec().unwrap(),
+            vec![1.0; 400]
+        );
+        assert_eq!(d.seed_state(), 0);
+    }
+
+    #[test]
+    fn train_mode_drops_about_p_and_scales_the_rest() {
+        let y = built(0.25, 1)
+            .forward(&ones(), Mode::Train)
+            .unwrap()
+            .to_vec()
+            .unwrap();
+        let kept = y.iter().filter(|&&v| v != 0.0).count();
+        assert!((250..350).contains(&kept), "kept {kept} of 400");
+        assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
+    }
+
+    #[test]
+    fn each_forward_draws_a_fresh_mask() {
+        let d = built(0.5, 1);
+        let a = d.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap();
+        let b = d.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(d.seed_state(), 2);
+    }
+
+    #[test]
+    fn masks_repeat_with_the_same_seed_and_seed_state() {
+        let (a, b) = (built(0.5, 7), built(0.5, 7));
+        let ya = a.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap();
+        let yb = b.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap();
+        assert_eq!(ya, yb);
+        a.set_seed_state(0);
+        assert_eq!(
+            a.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap(),
+            ya
+        );
+    }
+
+    #[test]
+    fn p_outside_zero_one_is_rejected_at_build() {
+        let mut d = Dropout::new(1.0);
+        assert!(
+            d.build(&[3], &mut BuildContext::new(Device::best(), 0))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn training_forward_before_build_is_an_error() {
+        assert!(Dropout::new(0.5).forward(&ones(), Mode::Train).is_err());
+    }
+}

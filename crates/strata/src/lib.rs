@@ -1,0 +1,53 @@
+//! # Strata
+//!
+//! Define a model once in Rust, train it on the CPU (or, with the `cuda` feature, an NVIDIA
+//! GPU) with the same code. This facade re-exports the pieces:
+//!
+//! - [`Tensor`], [`Device`], [`Error`] and autograd from `strata-core`;
+//! - [`layers`]: `Module`, `Sequential`, `Dense`, activations, losses, weights I/O;
+//! - [`optim`]: optimizers, learning-rate schedules, gradient clipping;
+//! - [`data`]: readers (IDX/MNIST), datasets, the loader, scalers.
+//!
+//! ```no_run
+//! use strata::prelude::*;
+//!
+//! # fn main() -> strata::Result<()> {
+//! let device = Device::best();
+//! let model = Sequential::new()
+//!     .add(Dense::new(128))
+//!     .add(Relu)
+//!     .add(Dense::new(10))
+//!     .build(&[784], &device, 42)?;
+//! println!("{}", model.summary());
+//! # Ok(()) }
+//! ```
+
+mod step;
+
+pub use step::train_step;
+pub use strata_core::{
+    Device, Error, Gradients, NoGradGuard, Param, Result, Shape, Tensor, gradcheck, no_grad,
+};
+
+/// Layers, losses, `Sequential`, initializers and weights I/O (`strata-layers`).
+pub mod layers {
+    pub use strata_layers::*;
+}
+
+/// Optimizers, learning-rate schedules and gradient clipping (`strata-optim`).
+pub mod optim {
+    pub use strata_optim::*;
+}
+
+/// Readers, datasets, the loader and preprocessing (`strata-data`).
+pub mod data {
+    pub use strata_data::*;
+}
+
+/// The names most programs need: `use strata::prelude::*;`.
+pub mod prelude {
+    pub use crate::train_step;
+    pub use strata_core::{Device, Error, Param, Result, Tensor, no_grad};
+    pub use strata_layers::*;
+    pub use strata_optim::*;
+}
