@@ -43,8 +43,10 @@ pub trait BufferOps: Send + Sync + 'static {
     /// A short lowercase name for messages ("cpu", "cuda:0").
     fn name(&self) -> String;
     /// Copies host data into a new buffer.
+    #[allow(clippy::wrong_self_convention)] // a constructor on the backend, not a conversion of it
     fn from_host(&self, data: &[f32]) -> Result<Self::Buffer>;
     /// Takes ownership of host data, avoiding a copy when the backend lives on the host.
+    #[allow(clippy::wrong_self_convention)]
     fn from_host_vec(&self, data: Vec<f32>) -> Result<Self::Buffer> {
         self.from_host(&data)
     }

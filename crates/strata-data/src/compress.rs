@@ -37,7 +37,14 @@ pub(crate) fn gunzip_if_gzip<'a>(bytes: &'a [u8], path: &Path) -> Result<(Cow<'a
     let mut out = Vec::new();
     MultiGzDecoder::new(bytes)
         .read_to_end(&mut out)
-        .map_err(|e| DataError::format(path, Position::Whole, "a complete gzip stream", e.to_string()))?;
+        .map_err(|e| {
+            DataError::format(
+                path,
+                Position::Whole,
+                "a complete gzip stream",
+                e.to_string(),
+            )
+        })?;
     Ok((Cow::Owned(out), true))
 }
 
@@ -47,7 +54,9 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], compression: Compression) ->
         Compression::None => Cow::Borrowed(bytes),
         Compression::Gzip => {
             let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::best());
-            encoder.write_all(bytes).map_err(|e| DataError::io(path, e))?;
+            encoder
+                .write_all(bytes)
+                .map_err(|e| DataError::io(path, e))?;
             Cow::Owned(encoder.finish().map_err(|e| DataError::io(path, e))?)
         }
     };
@@ -67,7 +76,11 @@ mod tests {
 
     #[test]
     fn a_broken_gzip_stream_is_a_format_error_naming_the_file() {
-        let err = gunzip_if_gzip(&[0x1f, 0x8b, 0x08, 0x00, 0x01], Path::new("/data/broken.gz")).unwrap_err();
+        let err = gunzip_if_gzip(
+            &[0x1f, 0x8b, 0x08, 0x00, 0x01],
+            Path::new("/data/broken.gz"),
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("/data/broken.gz"), "{msg}");
         assert!(msg.contains("gzip"), "{msg}");

@@ -88,7 +88,10 @@ pub enum DataError {
 impl DataError {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io { path: path.into(), source }
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A format error in `path` at `position`.
@@ -112,7 +115,11 @@ impl DataError {
         expected: impl Into<String>,
         found: impl Into<String>,
     ) -> Self {
-        DataError::Invalid { context: context.into(), expected: expected.into(), found: found.into() }
+        DataError::Invalid {
+            context: context.into(),
+            expected: expected.into(),
+            found: found.into(),
+        }
     }
 }
 
@@ -134,8 +141,16 @@ mod tests {
 
     #[test]
     fn format_error_names_file_position_expected_and_found() {
-        let e = DataError::format("/d/x.idx", Position::Byte(4), "dimension sizes", "end of file");
-        assert_eq!(e.to_string(), "/d/x.idx (byte 4): expected dimension sizes, found end of file");
+        let e = DataError::format(
+            "/d/x.idx",
+            Position::Byte(4),
+            "dimension sizes",
+            "end of file",
+        );
+        assert_eq!(
+            e.to_string(),
+            "/d/x.idx (byte 4): expected dimension sizes, found end of file"
+        );
     }
 
     #[cfg(feature = "tensor")]

@@ -38,6 +38,8 @@ impl Sequential {
     }
 
     /// Appends a module (builder style).
+    // `add` is the Keras name users look for; a `std::ops::Add` impl would read worse.
+    #[allow(clippy::should_implement_trait)]
     pub fn add<M: Module + 'static>(mut self, module: M) -> Self {
         self.layers.push(Box::new(module));
         self

@@ -15,7 +15,7 @@ const SLOTS: &[&str] = &["sum"];
 ///
 /// Defaults as in PyTorch: lr_decay 0, eps 1e-10, no weight decay, initial accumulator 0.
 ///
-/// ```no_run
+/// ```
 /// # use strata_optim::Adagrad;
 /// let opt = Adagrad::new(1e-2).lr_decay(1e-4).initial_accumulator_value(0.1);
 /// ```

@@ -16,7 +16,7 @@ const SLOTS: &[&str] = &["exp_avg", "exp_avg_sq"];
 ///
 /// Defaults as in PyTorch: betas (0.9, 0.999), eps 1e-8, weight decay 0.
 ///
-/// ```no_run
+/// ```
 /// # use strata_optim::Adam;
 /// let opt = Adam::new(1e-3).betas(0.9, 0.98).eps(1e-6);
 /// ```
@@ -140,7 +140,7 @@ impl Optimizer for Adam {
 ///
 /// Defaults as in PyTorch: betas (0.9, 0.999), eps 1e-8, weight decay 0.01.
 ///
-/// ```no_run
+/// ```
 /// # use strata_optim::AdamW;
 /// let opt = AdamW::new(3e-4).weight_decay(0.05);
 /// ```

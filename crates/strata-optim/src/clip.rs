@@ -1,7 +1,7 @@
 //! Gradient clipping, as `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_` do it, on the
 //! gradients of a given list of parameters.
 
-use strata_core::{Error, Gradients, Param, Result, no_grad};
+use strata_core::{Error, Gradients, Param, Result, Tensor, no_grad};
 
 /// PyTorch's guard against dividing by a zero norm.
 const NORM_EPS: f64 = 1e-6;
@@ -24,13 +24,21 @@ pub fn clip_grad_norm(grads: &mut Gradients, params: &[Param], max_norm: f32) ->
             format!("max_norm must be finite and >= 0; got {max_norm}"),
         ));
     }
-    let mut sum_squares = 0.0f64;
+    // Summed on the device: one host read for the whole norm, not one per parameter.
+    let mut total: Option<Tensor> = None;
     for param in params {
         if let Some(grad) = grads.get(param.tensor()) {
-            sum_squares += f64::from(grad.sum_squares()?.to_scalar()?);
+            let squares = grad.sum_squares()?;
+            total = Some(match total {
+                Some(t) => no_grad(|| t.add(&squares))?,
+                None => squares,
+            });
         }
     }
-    let norm = sum_squares.sqrt();
+    let norm = match total {
+        Some(t) => f64::from(t.to_scalar()?).sqrt(),
+        None => 0.0,
+    };
     let coef = f64::from(max_norm) / (norm + NORM_EPS);
     if norm.is_finite() && coef < 1.0 {
         let coef = coef as f32;

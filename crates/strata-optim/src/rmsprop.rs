@@ -17,7 +17,7 @@ const MOMENTUM_SLOTS: &[&str] = &["square_avg", "momentum_buffer"];
 ///
 /// Defaults as in PyTorch: alpha 0.99, eps 1e-8, no momentum, no weight decay.
 ///
-/// ```no_run
+/// ```
 /// # use strata_optim::RmsProp;
 /// let opt = RmsProp::new(1e-2).alpha(0.9).momentum(0.5);
 /// ```

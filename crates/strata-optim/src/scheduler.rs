@@ -11,7 +11,7 @@ use crate::schedule::{LrSchedule, Schedule};
 /// Drives an optimizer's learning rate along a [`Schedule`]: call [`Scheduler::step`] once per
 /// optimizer step (or per epoch, if the schedule counts epochs).
 ///
-/// ```no_run
+/// ```
 /// # use strata_optim::{Adam, Optimizer, Schedule, Scheduler};
 /// # fn main() -> strata_core::Result<()> {
 /// let mut opt = Adam::new(1e-3);

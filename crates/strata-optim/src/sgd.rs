@@ -17,7 +17,7 @@ const MOMENTUM_SLOTS: &[&str] = &["momentum_buffer"];
 ///
 /// Defaults as in PyTorch: no momentum, no dampening, no weight decay, no Nesterov.
 ///
-/// ```no_run
+/// ```
 /// # use strata_optim::Sgd;
 /// let opt = Sgd::new(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4);
 /// ```

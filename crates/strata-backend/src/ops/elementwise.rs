@@ -107,7 +107,13 @@ impl UnaryOp {
             UnaryOp::Sqrt => x.sqrt(),
             UnaryOp::Square => x * x,
             UnaryOp::Recip => 1.0 / x,
-            UnaryOp::Relu => x.max(0.0),
+            UnaryOp::Relu => {
+                if x < 0.0 {
+                    0.0
+                } else {
+                    x
+                }
+            }
             UnaryOp::LeakyRelu(a) => {
                 if x > 0.0 {
                     x

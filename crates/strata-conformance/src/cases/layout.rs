@@ -379,7 +379,7 @@ fn bad_index_cases(source_rows_per_index: bool) -> impl Strategy<Value = BadInde
             let positions = 0..=case.indices.len();
             (bad, positions, Just(case))
         })
-        .prop_map(|(bad_index, position, mut case)| {
+        .prop_map(move |(bad_index, position, mut case)| {
             case.indices.insert(position, bad_index);
             if source_rows_per_index {
                 case.x.extend(std::iter::repeat_n(1.0, case.cols));

@@ -170,7 +170,6 @@ pub fn rejects_mismatched_lengths<B: BufferOps + LinalgOps>(
             // An n×2 by 2×n product: A and B hold 2·n elements, the bias n.
             let spec = MatmulSpec::new(n, n, 2);
             let operand = upload(backend, &filler(2 * n, 0.5))?;
-            let bias = upload(backend, &filler(n, 0.5))?;
             let (due, given) = match call {
                 MismatchedCall::MatmulBiasBias => (n, wrong_len(n, delta)),
                 _ => (2 * n, wrong_len(2 * n, delta)),
@@ -184,7 +183,6 @@ pub fn rejects_mismatched_lengths<B: BufferOps + LinalgOps>(
                 }
                 MismatchedCall::SumRows => backend.sum_rows(&wrong, n, 2),
             };
-            let _ = &bias;
             expect_err(
                 result,
                 &format!("{call:?} with {given} elements where {due} are due"),

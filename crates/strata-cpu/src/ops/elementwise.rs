@@ -42,7 +42,7 @@ fn unary_forward(op: UnaryOp, x: &[f32]) -> Vec<f32> {
         UnaryOp::Sqrt => map(x, f32::sqrt),
         UnaryOp::Square => map(x, |v| v * v),
         UnaryOp::Recip => map(x, |v| 1.0 / v),
-        UnaryOp::Relu => map(x, |v| if v > 0.0 { v } else { 0.0 }),
+        UnaryOp::Relu => map(x, |v| if v < 0.0 { 0.0 } else { v }), // NaN propagates, as in PyTorch
         UnaryOp::LeakyRelu(a) => map(x, |v| if v > 0.0 { v } else { a * v }),
         UnaryOp::Elu(a) => map(x, |v| if v > 0.0 { v } else { a * v.exp_m1() }),
         UnaryOp::Gelu => map(x, |v| v * math::normal_cdf(v)),

@@ -11,7 +11,11 @@ use crate::error::{DataError, Position, Result};
 pub(super) fn decode(bytes: &[u8], path: &Path, gzipped: bool) -> Result<IdxArray> {
     let at = |offset: usize| {
         let offset = offset as u64;
-        if gzipped { Position::DecompressedByte(offset) } else { Position::Byte(offset) }
+        if gzipped {
+            Position::DecompressedByte(offset)
+        } else {
+            Position::Byte(offset)
+        }
     };
     let fail = |offset: usize, expected: String, found: String| {
         DataError::format(path, at(offset), expected, found)
@@ -57,7 +61,11 @@ pub(super) fn decode(bytes: &[u8], path: &Path, gzipped: bool) -> Result<IdxArra
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .and_then(|n| n.checked_mul(element_type.size()))
         .ok_or_else(|| {
-            fail(4, "dimension sizes whose product fits in memory".into(), format!("{dims:?}"))
+            fail(
+                4,
+                "dimension sizes whose product fits in memory".into(),
+                format!("{dims:?}"),
+            )
         })?;
     let available = len - header;
     if available < data_len {
@@ -70,12 +78,18 @@ pub(super) fn decode(bytes: &[u8], path: &Path, gzipped: bool) -> Result<IdxArra
     if available > data_len {
         return Err(fail(
             header + data_len,
-            format!("end of file after {data_len} bytes of {element_type} data for dimensions {dims:?}"),
+            format!(
+                "end of file after {data_len} bytes of {element_type} data for dimensions {dims:?}"
+            ),
             format!("{} extra byte(s)", available - data_len),
         ));
     }
     let data = convert(&bytes[header..], element_type);
-    Ok(IdxArray { element_type, dims, data })
+    Ok(IdxArray {
+        element_type,
+        dims,
+        data,
+    })
 }
 
 /// Big-endian elements of `element_type` as `f32` (`data.len()` is a multiple of the size).

@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::compress::{self, Compression};
-use crate::error::Result;
+use crate::error::{DataError, Result};
 
 /// The element type of an IDX file, from its type code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,8 +35,14 @@ pub enum IdxType {
 
 impl IdxType {
     /// Every element type.
-    pub const ALL: [IdxType; 6] =
-        [IdxType::U8, IdxType::I8, IdxType::I16, IdxType::I32, IdxType::F32, IdxType::F64];
+    pub const ALL: [IdxType; 6] = [
+        IdxType::U8,
+        IdxType::I8,
+        IdxType::I16,
+        IdxType::I32,
+        IdxType::F32,
+        IdxType::F64,
+    ];
 
     /// The type of a type code, if it is one.
     pub fn from_code(code: u8) -> Option<IdxType> {
@@ -117,9 +123,23 @@ impl IdxArray {
         compress::write_file(path.as_ref(), &self.to_bytes()?, compression)
     }
 
-    /// Number of elements of one item along the first dimension (the product of the other
-    /// dimensions; 1 for a one-dimensional array).
-    pub fn item_len(&self) -> usize {
-        self.dims.iter().skip(1).product()
+    /// The first `n` items along the first dimension (the first `n` images of an image file).
+    pub fn take_first(&self, n: usize) -> Result<IdxArray> {
+        let available = self.dims.first().copied().unwrap_or(0);
+        if n > available {
+            return Err(DataError::invalid(
+                "IdxArray::take_first",
+                format!("at most {available} items (dimensions {:?})", self.dims),
+                format!("{n}"),
+            ));
+        }
+        let item: usize = self.dims[1..].iter().product();
+        let mut dims = self.dims.clone();
+        dims[0] = n;
+        Ok(IdxArray {
+            element_type: self.element_type,
+            dims,
+            data: self.data[..n * item].to_vec(),
+        })
     }
 }

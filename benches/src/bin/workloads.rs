@@ -1,0 +1,62 @@
+//! `workloads [--threads N] [--warmup N] [--steps N] [--reps N] [WORKLOAD ...]`: times the
+//! reference workloads and prints one JSON line each, with the fields of
+//! `../shared/bench/README.md`. Run through `cargo xtask bench`, which sets
+//! `STRATA_NUM_THREADS` to match `--threads`.
+
+use strata::Device;
+use strata_benches::workloads::{WORKLOADS, build, time};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("workloads: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let mut threads: usize = std::env::var("STRATA_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let (mut warmup, mut steps, mut reps) = (50usize, 200usize, 5usize);
+    let mut names: Vec<String> = Vec::new();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut num = |flag: &str| -> Result<usize, String> {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .ok_or(format!("{flag} needs a number"))
+        };
+        match a.as_str() {
+            "--threads" => threads = num("--threads")?,
+            "--warmup" => warmup = num("--warmup")?,
+            "--steps" => steps = num("--steps")?,
+            "--reps" => reps = num("--reps")?,
+            w => names.push(w.to_string()),
+        }
+    }
+    if names.is_empty() {
+        names = WORKLOADS.iter().map(|s| s.to_string()).collect();
+    }
+    let device = Device::best();
+    for name in &names {
+        let mut w = build(name, &device).map_err(|e| e.to_string())?;
+        let t = time(&mut w, warmup, steps, reps).map_err(|e| e.to_string())?;
+        let ms = t.median_ms();
+        let line = serde_json::json!({
+            "impl": concat!("strata-", env!("CARGO_PKG_VERSION")),
+            "workload": w.name,
+            "threads": threads,
+            "batch": w.batch,
+            "ms_per_step": (ms * 1e4).round() / 1e4,
+            "samples_per_sec": (w.batch as f64 * 1000.0 / ms * 10.0).round() / 10.0,
+            "reps_ms": t.reps_ms.iter().map(|r| (r * 1e4).round() / 1e4).collect::<Vec<_>>(),
+            "steps_per_rep": steps,
+            "warmup": warmup,
+            "device": device.to_string(),
+        });
+        println!("{line}");
+    }
+    Ok(())
+}
