@@ -4,9 +4,12 @@
 
 use std::time::Instant;
 
-use strata::layers::{CrossEntropyLoss, Dense, Module, Relu, Sequential};
-use strata::optim::Sgd;
-use strata::{Device, Result, Tensor, train_step};
+use strata::layers::{
+    Conv1d, Conv2d, CrossEntropyLoss, Dense, Embedding, Flatten, GlobalMaxPool, Lstm, MaxPool2d,
+    Mode, Module, Permute, Relu, Sequential,
+};
+use strata::optim::{Adam, Sgd};
+use strata::{Device, Result, Tensor, no_grad, train_step};
 
 /// A workload: its name, batch size, and a closure running one step.
 pub struct Workload {
@@ -19,12 +22,22 @@ pub struct Workload {
 }
 
 /// Names of every workload this binary knows.
-pub const WORKLOADS: &[&str] = &["W1_mlp_train"];
+pub const WORKLOADS: &[&str] = &[
+    "W1_mlp_train",
+    "W2_cnn_train",
+    "W3_lstm_train",
+    "W4_conv1d_text_train",
+    "W5_cnn_infer",
+];
 
 /// Builds the workload called `name`.
 pub fn build(name: &str, device: &Device) -> Result<Workload> {
     match name {
         "W1_mlp_train" => w1_mlp_train(device),
+        "W2_cnn_train" => w2_cnn_train(device),
+        "W3_lstm_train" => w3_lstm_train(device),
+        "W4_conv1d_text_train" => w4_conv1d_text_train(device),
+        "W5_cnn_infer" => w5_cnn_infer(device),
         other => Err(strata::Error::invalid(
             "bench",
             format!("unknown workload `{other}`; known: {WORKLOADS:?}"),
@@ -50,6 +63,115 @@ pub fn w1_mlp_train(device: &Device) -> Result<Workload> {
     let y = Tensor::from_vec(labels, [batch], device)?;
     Ok(Workload {
         name: "W1_mlp_train",
+        batch,
+        step: Box::new(move || {
+            train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;
+            Ok(())
+        }),
+    })
+}
+
+/// The W2/W5 network: Conv2d(1→32, 3)+ReLU, MaxPool2, Conv2d(32→64, 3)+ReLU, MaxPool2,
+/// Flatten, Dense(1600→128)+ReLU, Dense(128→10).
+fn cnn(device: &Device) -> Result<Sequential> {
+    Sequential::new()
+        .add(Conv2d::new(32, 3))
+        .add(Relu)
+        .add(MaxPool2d::new(2))
+        .add(Conv2d::new(64, 3))
+        .add(Relu)
+        .add(MaxPool2d::new(2))
+        .add(Flatten)
+        .add(Dense::new(128))
+        .add(Relu)
+        .add(Dense::new(10))
+        .build(&[1, 28, 28], device, 0)
+}
+
+/// W2: the CNN above, softmax cross-entropy, Adam lr 1e-3, batch 64.
+pub fn w2_cnn_train(device: &Device) -> Result<Workload> {
+    let batch = 64;
+    let model = cnn(device)?;
+    let params = model.parameters();
+    let mut opt = Adam::new(1e-3);
+    let loss_fn = CrossEntropyLoss::new();
+    let x = Tensor::rand_normal([batch, 1, 28, 28], 0.0, 1.0, 1, device)?;
+    let labels: Vec<f32> = (0..batch).map(|i| (i * 7 % 10) as f32).collect();
+    let y = Tensor::from_vec(labels, [batch], device)?;
+    Ok(Workload {
+        name: "W2_cnn_train",
+        batch,
+        step: Box::new(move || {
+            train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;
+            Ok(())
+        }),
+    })
+}
+
+/// W5: the W2 network in eval mode, softmax, no gradient, batch 256.
+pub fn w5_cnn_infer(device: &Device) -> Result<Workload> {
+    let batch = 256;
+    let model = cnn(device)?;
+    let x = Tensor::rand_normal([batch, 1, 28, 28], 0.0, 1.0, 1, device)?;
+    Ok(Workload {
+        name: "W5_cnn_infer",
+        batch,
+        step: Box::new(move || {
+            let probs = no_grad(|| model.forward(&x, Mode::Eval)?.softmax())?;
+            // Reading one value waits for the device, as a caller using the output would.
+            probs.reshape([batch * 10])?.to_vec()?;
+            Ok(())
+        }),
+    })
+}
+
+/// W3: Embedding(10000, 64), Lstm(64→128, length 80), last hidden → Dense(128→2), softmax
+/// cross-entropy, Adam lr 1e-3, batch 32.
+pub fn w3_lstm_train(device: &Device) -> Result<Workload> {
+    let (batch, steps, vocab) = (32, 80, 10_000);
+    let model = Sequential::new()
+        .add(Embedding::new(vocab, 64))
+        .add(Lstm::new(128))
+        .add(Dense::new(2))
+        .build(&[steps], device, 0)?;
+    let params = model.parameters();
+    let mut opt = Adam::new(1e-3);
+    let loss_fn = CrossEntropyLoss::new();
+    let ids: Vec<f32> = (0..batch * steps).map(|i| ((i * 7919) % vocab) as f32).collect();
+    let x = Tensor::from_vec(ids, [batch, steps], device)?;
+    let labels: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
+    let y = Tensor::from_vec(labels, [batch], device)?;
+    Ok(Workload {
+        name: "W3_lstm_train",
+        batch,
+        step: Box::new(move || {
+            train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;
+            Ok(())
+        }),
+    })
+}
+
+/// W4: Embedding(10000, 64), Conv1d(64→128, k5)+ReLU over length 80, global max pool,
+/// Dense(128→2), softmax cross-entropy, Adam lr 1e-3, batch 32.
+pub fn w4_conv1d_text_train(device: &Device) -> Result<Workload> {
+    let (batch, steps, vocab) = (32, 80, 10_000);
+    let model = Sequential::new()
+        .add(Embedding::new(vocab, 64))
+        .add(Permute::new(&[1, 0]))
+        .add(Conv1d::new(128, 5))
+        .add(Relu)
+        .add(GlobalMaxPool)
+        .add(Dense::new(2))
+        .build(&[steps], device, 0)?;
+    let params = model.parameters();
+    let mut opt = Adam::new(1e-3);
+    let loss_fn = CrossEntropyLoss::new();
+    let ids: Vec<f32> = (0..batch * steps).map(|i| ((i * 7919) % vocab) as f32).collect();
+    let x = Tensor::from_vec(ids, [batch, steps], device)?;
+    let labels: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
+    let y = Tensor::from_vec(labels, [batch], device)?;
+    Ok(Workload {
+        name: "W4_conv1d_text_train",
         batch,
         step: Box::new(move || {
             train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;

@@ -194,7 +194,162 @@ def mlp():
     })
 
 
+def recurrent():
+    """nn.RNN (tanh), nn.LSTM, nn.GRU: one layer and two layers, one and both directions, full
+    length and packed ragged lengths. Loss = sum(output*up_out) + sum(h_n*up_h) (+ c_n)."""
+    cases = []
+    torch.manual_seed(4)
+    for kind in ["rnn", "lstm", "gru"]:
+        for (layers, bi, ragged) in [(1, False, False), (2, True, False), (2, True, True), (1, False, True)]:
+            b, steps, i, h = 3, 5, 4, 3
+            cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+            m = cls(i, h, num_layers=layers, bidirectional=bi, batch_first=True)
+            d = 2 if bi else 1
+            x = rand(b, steps, i).requires_grad_()
+            h0 = rand(layers * d, b, h).requires_grad_()
+            c0 = rand(layers * d, b, h).requires_grad_()
+            lengths = [5, 2, 4] if ragged else [steps] * b
+            state = (h0, c0) if kind == "lstm" else h0
+            if ragged:
+                packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+                out, st = m(packed, state)
+                out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=steps)
+            else:
+                out, st = m(x, state)
+            hn, cn = (st if kind == "lstm" else (st, None))
+            up_out, up_h = rand(*out.shape), rand(*hn.shape)
+            loss = (out * up_out).sum() + (hn * up_h).sum()
+            case = {"kind": kind, "layers": layers, "bidirectional": bi, "batch": b, "steps": steps,
+                    "input": i, "hidden": h, "lengths": [float(v) for v in lengths] if ragged else None,
+                    "x": t(x), "h0": t(h0), "output": t(out), "h_n": t(hn), "up_out": t(up_out), "up_h": t(up_h)}
+            if kind == "lstm":
+                up_c = rand(*cn.shape)
+                loss = loss + (cn * up_c).sum()
+                case.update({"c0": t(c0), "c_n": t(cn), "up_c": t(up_c)})
+            loss.backward()
+            case["params"] = {k: {"shape": list(v.shape), "value": t(v)} for k, v in m.state_dict().items()}
+            case["grads"] = {k: t(v.grad) for k, v in m.named_parameters()}
+            case["dx"], case["dh0"] = t(x.grad), t(h0.grad)
+            if kind == "lstm":
+                case["dc0"] = t(c0.grad)
+            cases.append(case)
+    write("recurrent.json", {"cases": cases})
+
+
+def audio_mfcc():
+    """MFCC of a synthetic two-tone signal by librosa (numpy, f64): the reference for
+    strata-data's `audio::Mfcc` (Slaney mel scale and norm, power in dB with top_db=80,
+    orthonormal DCT-II, no centre padding)."""
+    import librosa
+    import numpy as np
+
+    cases = []
+    for sr, n_fft, hop, n_mels, n_mfcc, window in [(8000, 256, 128, 20, 13, "hann"), (16000, 512, 160, 40, 20, "hamming")]:
+        n = sr // 4
+        time = np.arange(n) / sr
+        y = 0.6 * np.sin(2 * np.pi * 440.0 * time) + 0.3 * np.sin(2 * np.pi * 1250.0 * time + 0.5)
+        y = y.astype(np.float32)
+        m = librosa.feature.mfcc(y=y.astype(np.float64), sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop,
+                                 n_mels=n_mels, center=False, window=window, power=2.0)
+        mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
+        cases.append({"sample_rate": sr, "n_fft": n_fft, "hop": hop, "n_mels": n_mels, "n_mfcc": n_mfcc,
+                      "window": window, "signal": [float(v) for v in y], "frames": int(m.shape[1]),
+                      "mfcc": [float(v) for v in m.T.reshape(-1)], "mel_filters": [float(v) for v in mel.reshape(-1)]})
+    payload = {"generator": "scripts/golden/generate.py", "librosa": librosa.__version__, "cases": cases}
+    path = os.path.join(OUT, "audio_mfcc.json")
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=None, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)")
+
+
+def conv():
+    """Conv1d/Conv2d, pooling and batch norm layers: forward and gradients (issue 3)."""
+    cases = []
+
+    def grads(name, y, up, tensors, extra):
+        (y * up).sum().backward()
+        case = {"layer": name, "y_shape": list(y.shape), "y": t(y), "upstream": t(up), **extra}
+        for key, v in tensors.items():
+            if v is not None and v.grad is not None:
+                case["d" + key] = t(v.grad)
+        return case
+
+    conv2d = [  # (n, c, h, w, o, k, stride, padding, dilation, groups, bias)
+        (2, 3, 7, 6, 4, (3, 3), 1, 0, 1, 1, True),
+        (2, 4, 9, 8, 6, (3, 2), 2, 1, 1, 2, True),
+        (1, 2, 8, 9, 3, (3, 3), 1, "same", 2, 1, False),
+        (2, 2, 6, 7, 2, (4, 4), 1, "same", 1, 1, True),
+        (1, 4, 5, 5, 4, (1, 1), 1, 0, 1, 4, True),
+    ]
+    for (n, c, h, w, o, k, stride, padding, dilation, groups, bias) in conv2d:
+        x = rand(n, c, h, w).requires_grad_()
+        wt = rand(o, c // groups, *k).requires_grad_()
+        b = rand(o).requires_grad_() if bias else None
+        y = F.conv2d(x, wt, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        up = rand(*y.shape)
+        extra = {"x_shape": [n, c, h, w], "x": t(x), "weight_shape": list(wt.shape), "weight": t(wt),
+                 "filters": o, "kernel": list(k), "stride": stride, "padding": padding,
+                 "dilation": dilation, "groups": groups}
+        if bias:
+            extra["bias"] = t(b)
+        cases.append(grads("conv2d", y, up, {"x": x, "weight": wt, "bias": b}, extra))
+    for (n, c, l, o, k, stride, padding, dilation, groups) in [(2, 3, 11, 4, 3, 1, 0, 1, 1),
+                                                             (2, 4, 12, 4, 5, 2, 2, 1, 2),
+                                                             (1, 2, 10, 3, 4, 1, "same", 2, 1)]:
+        x = rand(n, c, l).requires_grad_()
+        wt = rand(o, c // groups, k).requires_grad_()
+        b = rand(o).requires_grad_()
+        y = F.conv1d(x, wt, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        up = rand(*y.shape)
+        extra = {"x_shape": [n, c, l], "x": t(x), "weight_shape": list(wt.shape), "weight": t(wt),
+                 "bias": t(b), "filters": o, "kernel": [k], "stride": stride, "padding": padding,
+                 "dilation": dilation, "groups": groups}
+        cases.append(grads("conv1d", y, up, {"x": x, "weight": wt, "bias": b}, extra))
+    pools = [  # (layer, x shape, kernel, stride, padding)
+        ("max_pool2d", [2, 3, 7, 6], 2, 2, 0),
+        ("max_pool2d", [1, 2, 7, 7], 3, 2, 1),
+        ("avg_pool2d", [2, 3, 7, 6], 2, 2, 0),
+        ("avg_pool2d", [1, 2, 7, 7], 3, 2, 1),
+        ("max_pool1d", [2, 3, 9], 3, 2, 1),
+        ("avg_pool1d", [2, 3, 9], 2, 2, 0),
+    ]
+    for (name, shape, k, stride, pad) in pools:
+        # distinct values, so the max of every window is unique
+        x = (torch.randperm(math.prod(shape)).to(torch.float64) / 10.0 - 2.0).reshape(shape).requires_grad_()
+        f = {"max_pool2d": F.max_pool2d, "avg_pool2d": F.avg_pool2d,
+             "max_pool1d": F.max_pool1d, "avg_pool1d": F.avg_pool1d}[name]
+        y = f(x, k, stride, pad)
+        up = rand(*y.shape)
+        cases.append(grads(name, y, up, {"x": x}, {"x_shape": shape, "x": t(x), "kernel": k,
+                                                  "stride": stride, "padding": pad}))
+    for name in ["global_avg_pool", "global_max_pool"]:
+        shape = [2, 3, 4, 5]
+        x = (torch.randperm(math.prod(shape)).to(torch.float64) / 10.0 - 2.0).reshape(shape).requires_grad_()
+        y = x.mean(dim=(2, 3)) if name == "global_avg_pool" else x.amax(dim=(2, 3))
+        up = rand(*y.shape)
+        cases.append(grads(name, y, up, {"x": x}, {"x_shape": shape, "x": t(x)}))
+    for (name, shape) in [("batch_norm2d", [4, 3, 3, 2]), ("batch_norm1d", [6, 4]), ("batch_norm1d", [3, 2, 5])]:
+        c = shape[1]
+        bn = (torch.nn.BatchNorm2d if name == "batch_norm2d" else torch.nn.BatchNorm1d)(c, momentum=0.1, eps=1e-5)
+        with torch.no_grad():
+            bn.weight.copy_(rand(c, lo=0.5, hi=1.5))
+            bn.bias.copy_(rand(c))
+        x = rand(*shape, lo=-2.0, hi=2.0).requires_grad_()
+        bn.train()
+        y = bn(x)
+        up = rand(*y.shape)
+        extra = {"x_shape": shape, "x": t(x), "gamma": t(bn.weight), "beta": t(bn.bias)}
+        case = grads(name, y, up, {"x": x}, extra)
+        case["dgamma"], case["dbeta"] = t(bn.weight.grad), t(bn.bias.grad)
+        case["running_mean"], case["running_var"] = t(bn.running_mean), t(bn.running_var)
+        bn.eval()
+        case["y_eval"] = t(bn(x))
+        cases.append(case)
+    write("conv.json", {"cases": cases})
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    dense(); activations(); losses(); optimizers(); schedules(); mlp()
+    dense(); activations(); losses(); optimizers(); schedules(); mlp(); recurrent(); audio_mfcc(); conv()
     sys.exit(0)

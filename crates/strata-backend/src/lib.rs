@@ -15,11 +15,15 @@ pub mod random;
 mod shape;
 
 pub use error::{BackendError, Result};
+pub use ops::conv::{Conv2dSpec, ConvOps};
 pub use ops::elementwise::{BinaryOp, CmpOp, ElementwiseOps, ScalarOp, UnaryOp};
 pub use ops::layout::LayoutOps;
 pub use ops::linalg::{LinalgOps, MatmulSpec};
+pub use ops::norm::{ChannelSpec, NormOps};
 pub use ops::optimizer::{AdagradSpec, AdamSpec, OptimizerOps, RmspropSpec, SgdSpec};
+pub use ops::pool::{Pool2dSpec, PoolOps};
 pub use ops::random::RandomOps;
+pub use ops::recurrent::{RecurrentOps, RnnCell, RnnForward, RnnGrads, RnnOperands, RnnSpec};
 pub use ops::reduce::{ReduceOp, ReduceOps};
 pub use ops::softmax::SoftmaxOps;
 pub use shape::{Shape, broadcast_shapes, contiguous_strides};
@@ -85,6 +89,10 @@ pub trait Backend:
     + SoftmaxOps
     + RandomOps
     + OptimizerOps
+    + RecurrentOps
+    + ConvOps
+    + PoolOps
+    + NormOps
 {
 }
 
@@ -97,5 +105,9 @@ impl<T> Backend for T where
         + SoftmaxOps
         + RandomOps
         + OptimizerOps
+        + RecurrentOps
+        + ConvOps
+        + PoolOps
+        + NormOps
 {
 }

@@ -25,8 +25,12 @@ mod tensor;
 pub use autograd::{Gradients, NoGradGuard, is_grad_enabled, no_grad};
 pub use device::Device;
 pub use error::{Error, Result};
+pub use ops::conv::Conv2dOptions;
 pub use ops::optimizer::{adagrad_step, adam_step, rmsprop_step, sgd_step};
+pub use ops::recurrent::RnnInputs;
+pub use ops::pool::Pool2dOptions;
 pub use param::Param;
+pub use strata_backend::RnnCell;
 pub use strata_backend::{
     AdagradSpec, AdamSpec, BinaryOp, CmpOp, DType, ReduceOp, RmspropSpec, ScalarOp, SgdSpec, Shape,
     UnaryOp,

@@ -12,9 +12,15 @@
 //! few cores, and a second thread pool beside OpenBLAS's would oversubscribe them.
 //!
 //! Module map: `buffer` (the buffer type and `BufferOps`), `threads` (the OpenBLAS thread
-//! knob), `ops/*` (one file per op family, the same names as `strata_backend::ops`), and three
-//! private helpers: `check` (argument validation), `math` (vectorizable `exp`/`erf`) and
+//! knob), `ops/*` (one file per op family, the same names as `strata_backend::ops`), and four
+//! private helpers: `check` (argument validation), `math` (vectorizable `exp`, `erf`, `tanh`
+//! and lane-wise sums), `simd` (runtime AVX2 dispatch of the hot kernels, see below) and
 //! `strided` (N-d iteration with broadcasting, shared by elementwise, layout and reduce).
+//!
+//! Vectorization: the crate builds for the default target, and the compute-heavy kernels
+//! (unary maps and derivatives, the fast broadcasting paths, softmax, optimizer steps) are
+//! compiled a second time with AVX2 and chosen at run time when the CPU has it. Both builds
+//! give bit-identical results (no FMA contraction, no reassociation).
 
 // Links the system OpenBLAS that provides `cblas_sgemm` and `openblas_set_num_threads`.
 use blas_src as _;
@@ -23,6 +29,7 @@ mod buffer;
 mod check;
 mod math;
 mod ops;
+mod simd;
 mod strided;
 mod threads;
 

@@ -50,17 +50,3 @@ fn apply(n: usize) {
     // SAFETY: libopenblas accepts any positive count (it clamps to its compiled maximum).
     unsafe { openblas_set_num_threads(n) };
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn set_num_threads_is_seen_by_num_threads() {
-        let before = num_threads();
-        set_num_threads(1);
-        assert_eq!(num_threads(), 1);
-        set_num_threads(before);
-        assert!(num_threads() >= 1);
-    }
-}

@@ -30,29 +30,45 @@
 //! folder (`conv/`, `rnn/`), single layers a file each.
 
 mod activation;
+pub mod conv;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 pub mod init;
 pub mod loss;
 mod module;
+mod permute;
+pub mod norm;
+pub mod pool;
+pub mod rnn;
 mod sequential;
 mod summary;
 pub mod weights;
 
 pub use activation::{Elu, Gelu, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
+pub use conv::{Conv1d, Conv2d, Padding};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use init::Init;
 pub use loss::{BceWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, Loss, MseLoss};
 pub use module::{BuildContext, Mode, Module};
+pub use permute::Permute;
+pub use norm::{BatchNorm1d, BatchNorm2d};
+pub use rnn::{Gru, Lstm, RnnOutput, RnnState, SimpleRnn};
+pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, GlobalMaxPool, MaxPool1d, MaxPool2d};
 pub use sequential::Sequential;
 pub use summary::{Summary, SummaryRow};
 pub use weights::{load_weights, save_weights};
 
 /// Everything needed to define, train and save a model: `use strata_layers::prelude::*;`.
 pub mod prelude {
+    pub use crate::{
+        AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, GlobalAvgPool,
+        GlobalMaxPool, MaxPool1d, MaxPool2d, Padding,
+    };
     pub use crate::{
         BceWithLogitsLoss, BuildContext, CrossEntropyLoss, Dense, Dropout, Elu, Flatten, Gelu,
         HuberLoss, Init, L1Loss, LeakyRelu, Loss, Mode, Module, MseLoss, Relu, Sequential, Sigmoid,

@@ -42,7 +42,8 @@ pub trait LayoutOps: BufferOps {
         indices: &Self::Buffer,
     ) -> Result<Self::Buffer>;
     /// The adjoint of `index_select_rows`: `out[indices[i], :] += src[i, :]` into a zero
-    /// buffer of shape `[rows, cols]`.
+    /// buffer of shape `[rows, cols]`. An index that is not an integer in `0..rows` is an
+    /// error, whatever `cols` is.
     fn index_add_rows(
         &self,
         src: &Self::Buffer,

@@ -43,7 +43,9 @@ impl MatmulSpec {
     }
     /// Elements `A` must hold.
     pub fn lhs_len(&self) -> usize {
-        if self.stride_a == 0 {
+        if self.batch == 0 {
+            0
+        } else if self.stride_a == 0 {
             self.m * self.k
         } else {
             self.stride_a * (self.batch - 1) + self.m * self.k
@@ -51,7 +53,9 @@ impl MatmulSpec {
     }
     /// Elements `B` must hold.
     pub fn rhs_len(&self) -> usize {
-        if self.stride_b == 0 {
+        if self.batch == 0 {
+            0
+        } else if self.stride_b == 0 {
             self.k * self.n
         } else {
             self.stride_b * (self.batch - 1) + self.k * self.n

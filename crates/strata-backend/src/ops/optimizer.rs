@@ -37,7 +37,8 @@ pub struct AdamSpec {
     pub weight_decay: f32,
     /// AdamW's decoupled weight decay instead of L2.
     pub decoupled_weight_decay: bool,
-    /// The step number, starting at 1, for bias correction.
+    /// The step number, starting at 1, for bias correction. The corrections `1 − β^t` are
+    /// computed in `f64`, as torch does (`1 − 0.999²` in `f32` already errs by 3e-5).
     pub step: u64,
 }
 

@@ -7,7 +7,7 @@ use strata_backend::{Backend, BufferOps};
 use super::{download, length_mismatches, upload, wrong_len};
 use crate::compare::{Expected, check_bits};
 use crate::reference::{RefBuffer, ReferenceBackend};
-use crate::strategies::{arbitrary_bit_patterns, values_in};
+use crate::strategies::{MAX_ELEMENTS, arbitrary_bit_patterns, values_in};
 use crate::suite::{
     Family, OrFail, Property, PropertyResult, SuiteConfig, expect_err, run_property,
 };
@@ -30,7 +30,13 @@ pub fn properties<B: Backend>() -> Vec<Property<B>> {
 }
 
 fn lengths() -> BoxedStrategy<usize> {
-    prop_oneof![Just(0usize), Just(1usize), 1usize..=40, 41usize..=2048].boxed()
+    prop_oneof![
+        Just(0usize),
+        Just(1usize),
+        1usize..=40,
+        41usize..=MAX_ELEMENTS
+    ]
+    .boxed()
 }
 
 /// `from_host` and `from_host_vec` followed by `to_host` return every bit pattern unchanged

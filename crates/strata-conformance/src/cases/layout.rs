@@ -408,7 +408,10 @@ pub fn index_select_rows_rejects_out_of_range_index<B: BufferOps + LayoutOps>(
         );
         expect_err(
             result,
-            &format!("index {} into {} rows", bad.bad_index, c.rows),
+            &format!(
+                "index {} at position {} into {} rows",
+                bad.bad_index, bad.position, c.rows
+            ),
         )
     })
 }
@@ -429,7 +432,10 @@ pub fn index_add_rows_rejects_out_of_range_index<B: BufferOps + LayoutOps>(
         );
         expect_err(
             result,
-            &format!("index {} into {} rows", bad.bad_index, c.rows),
+            &format!(
+                "index {} at position {} into {} rows",
+                bad.bad_index, bad.position, c.rows
+            ),
         )
     })
 }

@@ -4,11 +4,15 @@
 //! [`check_family`](crate::check_family).
 
 pub mod buffer;
+pub mod conv;
 pub mod elementwise;
 pub mod layout;
 pub mod linalg;
+pub mod norm;
 pub mod optimizer;
+pub mod pool;
 pub mod random;
+pub mod recurrent;
 pub mod reduce;
 pub mod softmax;
 

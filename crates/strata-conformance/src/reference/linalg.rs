@@ -66,11 +66,11 @@ fn product(
     for entry in 0..batch {
         let (a_offset, b_offset) = (entry * spec.stride_a, entry * spec.stride_b);
         for i in 0..m {
-            for j in 0..n {
+            for (j, &bias_j) in bias.iter().enumerate() {
                 let dot: f64 = (0..k)
                     .map(|p| a_at(a_offset, i, p) * b_at(b_offset, p, j))
                     .sum();
-                out.push(round(f64::from(bias[j]) + dot));
+                out.push(round(f64::from(bias_j) + dot));
             }
         }
     }

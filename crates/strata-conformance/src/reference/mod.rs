@@ -6,11 +6,15 @@
 //! into an index vector. It owns the buffer type and the index helpers; each op family lives
 //! in the file of the same name, as in `strata-backend`.
 
+mod conv;
 mod elementwise;
 mod layout;
 mod linalg;
+mod norm;
 mod optimizer;
+mod pool;
 mod random;
+mod recurrent;
 mod reduce;
 mod softmax;
 

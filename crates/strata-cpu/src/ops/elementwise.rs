@@ -2,29 +2,22 @@
 //! comparisons, scalar ops and select.
 //!
 //! Single-threaded by design (see the crate docs). Each op is dispatched once, outside the
-//! loop, to a monomorphized loop over slices that LLVM vectorizes; `exp`, `erf` and friends
-//! come from `crate::math` so that GELU, sigmoid and ELU-like maps vectorize too.
+//! loop, to a monomorphized loop over slices; the kernels are built twice by
+//! `simd::multiversion!` (SSE2 and AVX2, chosen at run time), and `exp`, `erf`, `tanh` come
+//! from `crate::math` so that GELU, sigmoid, tanh and friends vectorize too.
 //!
-//! Broadcasting fast paths, in order: equal shapes (one zip), a scalar operand, a row operand
-//! broadcast over the leading axes (the bias case, `[r, c]` with `[1, c]`), and finally the
-//! general collapsed strided walk, which also covers column broadcasts (`[r, 1]`) without
-//! per-element index arithmetic.
+//! Broadcasting: the shapes a training step produces take a fast path, decided once per call:
+//! equal shapes (one zip), a scalar operand, or a row operand broadcast over the leading axes
+//! (the bias case, `[r, c]` with `[1, c]`). Anything else (a column `[r, 1]`, size-1 middle
+//! axes, both operands broadcast) goes through the collapsed strided walk of
+//! `crate::strided`, which visits contiguous runs without per-element index arithmetic.
 
 use strata_backend::{BackendError, BinaryOp, CmpOp, ElementwiseOps, Result, ScalarOp, UnaryOp};
 
 use crate::check::{check_shape, elem_count};
+use crate::simd::{map, map_rows, map_scalar, multiversion, zip_map, zip3_map};
 use crate::strided::{Layout, broadcast_strides};
 use crate::{CpuBackend, CpuBuffer, math};
-
-#[inline(always)]
-fn map(x: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
-    x.iter().map(|&v| f(v)).collect()
-}
-
-#[inline(always)]
-fn zip_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> Vec<f32> {
-    a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
-}
 
 /// `1.0` where `c` holds, else `0.0`.
 #[inline(always)]
@@ -32,126 +25,216 @@ fn indicator(c: bool) -> f32 {
     if c { 1.0 } else { 0.0 }
 }
 
-fn unary_forward(op: UnaryOp, x: &[f32]) -> Vec<f32> {
-    match op {
-        UnaryOp::Neg => map(x, |v| -v),
-        UnaryOp::Abs => map(x, f32::abs),
-        UnaryOp::Exp => map(x, math::exp),
-        UnaryOp::Log => map(x, f32::ln),
-        UnaryOp::Log1p => map(x, f32::ln_1p),
-        UnaryOp::Sqrt => map(x, f32::sqrt),
-        UnaryOp::Square => map(x, |v| v * v),
-        UnaryOp::Recip => map(x, |v| 1.0 / v),
-        UnaryOp::Relu => map(x, |v| if v < 0.0 { 0.0 } else { v }), // NaN propagates, as in PyTorch
-        UnaryOp::LeakyRelu(a) => map(x, |v| if v > 0.0 { v } else { a * v }),
-        UnaryOp::Elu(a) => map(x, |v| if v > 0.0 { v } else { a * v.exp_m1() }),
-        UnaryOp::Gelu => map(x, |v| v * math::normal_cdf(v)),
-        UnaryOp::Sigmoid => map(x, math::sigmoid),
-        UnaryOp::Tanh => map(x, f32::tanh),
-        UnaryOp::Softplus => map(x, |v| v.max(0.0) + math::exp(-v.abs()).ln_1p()),
-        UnaryOp::Sign => map(x, |v| {
-            if v > 0.0 {
-                1.0
-            } else if v < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }),
-    }
-}
-
-fn unary_derivative(op: UnaryOp, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    match op {
-        UnaryOp::Neg => map(dy, |g| -g),
-        UnaryOp::Abs => zip_map(x, dy, |v, g| {
-            if v > 0.0 {
-                g
-            } else if v < 0.0 {
-                -g
-            } else {
-                0.0
-            }
-        }),
-        UnaryOp::Exp => zip_map(x, dy, |v, g| math::exp(v) * g),
-        UnaryOp::Log => zip_map(x, dy, |v, g| g / v),
-        UnaryOp::Log1p => zip_map(x, dy, |v, g| g / (1.0 + v)),
-        UnaryOp::Sqrt => zip_map(x, dy, |v, g| 0.5 * g / v.sqrt()),
-        UnaryOp::Square => zip_map(x, dy, |v, g| 2.0 * v * g),
-        UnaryOp::Recip => zip_map(x, dy, |v, g| -g / (v * v)),
-        UnaryOp::Relu => zip_map(x, dy, |v, g| if v > 0.0 { g } else { 0.0 }),
-        UnaryOp::LeakyRelu(a) => zip_map(x, dy, |v, g| if v > 0.0 { g } else { a * g }),
-        UnaryOp::Elu(a) => zip_map(x, dy, |v, g| if v > 0.0 { g } else { a * math::exp(v) * g }),
-        UnaryOp::Gelu => zip_map(x, dy, |v, g| {
-            (math::normal_cdf(v) + v * math::normal_pdf(v)) * g
-        }),
-        UnaryOp::Sigmoid => zip_map(x, dy, |v, g| {
-            let s = math::sigmoid(v);
-            s * (1.0 - s) * g
-        }),
-        UnaryOp::Tanh => zip_map(x, dy, |v, g| {
-            let t = v.tanh();
-            (1.0 - t * t) * g
-        }),
-        UnaryOp::Softplus => zip_map(x, dy, |v, g| math::sigmoid(v) * g),
-        UnaryOp::Sign => vec![0.0; x.len()],
-    }
-}
-
-/// `f(lhs, rhs)` with NumPy broadcasting into a contiguous output of shape `out_shape`.
+/// `sign(x)`, 0 at 0.
 #[inline(always)]
-fn broadcast_map(
-    op: &'static str,
-    lhs: &[f32],
-    lhs_shape: &[usize],
-    rhs: &[f32],
-    rhs_shape: &[usize],
-    out_shape: &[usize],
-    f: impl Fn(f32, f32) -> f32 + Copy,
-) -> Result<Vec<f32>> {
-    check_shape(op, lhs_shape, lhs.len())?;
-    check_shape(op, rhs_shape, rhs.len())?;
-    let n = elem_count(op, out_shape)?;
-    let lhs_full = lhs_shape == out_shape;
-    let rhs_full = rhs_shape == out_shape;
-    if lhs_full && rhs_full {
-        return Ok(zip_map(lhs, rhs, f));
+fn sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
     }
-    if lhs_full && rhs.len() == 1 {
-        let s = rhs[0];
-        return Ok(map(lhs, |v| f(v, s)));
+}
+
+multiversion! {
+    /// `f(x)` for every element.
+    fn unary_kernel / unary_kernel_baseline(op: UnaryOp, x: &[f32]) -> Vec<f32> {
+        match op {
+            UnaryOp::Neg => map(x, |v| -v),
+            UnaryOp::Abs => map(x, f32::abs),
+            UnaryOp::Exp => map(x, math::exp),
+            UnaryOp::Log => map(x, f32::ln),
+            UnaryOp::Log1p => map(x, f32::ln_1p),
+            UnaryOp::Sqrt => map(x, f32::sqrt),
+            UnaryOp::Square => map(x, |v| v * v),
+            UnaryOp::Recip => map(x, |v| 1.0 / v),
+            UnaryOp::Relu => map(x, |v| if v < 0.0 { 0.0 } else { v }), // NaN propagates, as in PyTorch
+            UnaryOp::LeakyRelu(a) => map(x, |v| if v > 0.0 { v } else { a * v }),
+            UnaryOp::Elu(a) => map(x, |v| if v > 0.0 { v } else { a * v.exp_m1() }),
+            UnaryOp::Gelu => map(x, |v| v * math::normal_cdf(v)),
+            UnaryOp::Sigmoid => map(x, math::sigmoid),
+            UnaryOp::Tanh => map(x, math::tanh),
+            UnaryOp::Softplus => map(x, |v| v.max(0.0) + math::exp(-v.abs()).ln_1p()),
+            UnaryOp::Sign => map(x, sign),
+        }
     }
-    if rhs_full && lhs.len() == 1 {
-        let s = lhs[0];
-        return Ok(map(rhs, |v| f(s, v)));
+}
+
+multiversion! {
+    /// `f'(x) · dy` for every element.
+    fn derivative_kernel / derivative_kernel_baseline(op: UnaryOp, x: &[f32], dy: &[f32]) -> Vec<f32> {
+        match op {
+            UnaryOp::Neg => map(dy, |g| -g),
+            UnaryOp::Abs => zip_map(x, dy, |v, g| {
+                if v > 0.0 {
+                    g
+                } else if v < 0.0 {
+                    -g
+                } else {
+                    0.0
+                }
+            }),
+            UnaryOp::Exp => zip_map(x, dy, |v, g| math::exp(v) * g),
+            UnaryOp::Log => zip_map(x, dy, |v, g| g / v),
+            UnaryOp::Log1p => zip_map(x, dy, |v, g| g / (1.0 + v)),
+            UnaryOp::Sqrt => zip_map(x, dy, |v, g| 0.5 * g / v.sqrt()),
+            UnaryOp::Square => zip_map(x, dy, |v, g| 2.0 * v * g),
+            UnaryOp::Recip => zip_map(x, dy, |v, g| -g / (v * v)),
+            UnaryOp::Relu => zip_map(x, dy, |v, g| if v > 0.0 { g } else { 0.0 }),
+            UnaryOp::LeakyRelu(a) => zip_map(x, dy, |v, g| if v > 0.0 { g } else { a * g }),
+            UnaryOp::Elu(a) => zip_map(x, dy, |v, g| if v > 0.0 { g } else { a * math::exp(v) * g }),
+            UnaryOp::Gelu => zip_map(x, dy, |v, g| (math::normal_cdf(v) + v * math::normal_pdf(v)) * g),
+            // σ(1 − σ) and 1 − tanh² written without the cancellation of `1 − ...` in the
+            // tails: e/(1 + e)² with e = e^−|x|, and 4e/(1 + e)² with e = e^−2|x|.
+            UnaryOp::Sigmoid => zip_map(x, dy, |v, g| {
+                let e = math::exp(-v.abs());
+                let d = 1.0 + e;
+                e / (d * d) * g
+            }),
+            UnaryOp::Tanh => zip_map(x, dy, |v, g| {
+                let e = math::exp(-2.0 * v.abs());
+                let d = 1.0 + e;
+                4.0 * e / (d * d) * g
+            }),
+            UnaryOp::Softplus => zip_map(x, dy, |v, g| math::sigmoid(v) * g),
+            UnaryOp::Sign => vec![0.0; x.len().min(dy.len())],
+        }
     }
-    if lhs_full && is_row_of(rhs_shape, out_shape) {
-        return Ok(row_broadcast(lhs, rhs, n, f));
-    }
-    if rhs_full && is_row_of(lhs_shape, out_shape) {
-        return Ok(row_broadcast(rhs, lhs, n, move |r, l| f(l, r)));
-    }
-    strided_map(op, lhs, lhs_shape, rhs, rhs_shape, out_shape, n, f)
+}
+
+/// How the operands of a binary op line up with its output, when a fast path applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pattern {
+    /// Both operands have the output's shape.
+    Same,
+    /// `rhs` is one element.
+    ScalarRhs,
+    /// `lhs` is one element.
+    ScalarLhs,
+    /// `lhs` has the output's shape; `rhs` is one row broadcast over the leading axes.
+    RowRhs,
+    /// `rhs` has the output's shape; `lhs` is one row broadcast over the leading axes.
+    RowLhs,
 }
 
 /// True when `shape` is `out_shape`'s last axis with every leading axis 1 (or absent).
 fn is_row_of(shape: &[usize], out_shape: &[usize]) -> bool {
+    if shape.len() > out_shape.len() {
+        return false;
+    }
     match (shape.split_last(), out_shape.last()) {
         (Some((&c, lead)), Some(&oc)) => c == oc && c > 0 && lead.iter().all(|&d| d == 1),
         _ => false,
     }
 }
 
-/// `f(full[i, j], row[j])` for `full` of `n` elements viewed as rows of `row.len()`.
-#[inline(always)]
-fn row_broadcast(full: &[f32], row: &[f32], n: usize, f: impl Fn(f32, f32) -> f32) -> Vec<f32> {
-    let mut out = Vec::with_capacity(n);
-    for chunk in full.chunks_exact(row.len()) {
-        out.extend(chunk.iter().zip(row).map(|(&a, &b)| f(a, b)));
+/// The fast path for these shapes, if any (shapes already checked against lengths).
+fn pattern(
+    lhs_shape: &[usize],
+    lhs_len: usize,
+    rhs_shape: &[usize],
+    rhs_len: usize,
+    out_shape: &[usize],
+) -> Option<Pattern> {
+    let lhs_full = lhs_shape == out_shape;
+    let rhs_full = rhs_shape == out_shape;
+    let scalar_ok = |shape: &[usize]| shape.len() <= out_shape.len();
+    if lhs_full && rhs_full {
+        Some(Pattern::Same)
+    } else if lhs_full && rhs_len == 1 && scalar_ok(rhs_shape) {
+        Some(Pattern::ScalarRhs)
+    } else if rhs_full && lhs_len == 1 && scalar_ok(lhs_shape) {
+        Some(Pattern::ScalarLhs)
+    } else if lhs_full && is_row_of(rhs_shape, out_shape) {
+        Some(Pattern::RowRhs)
+    } else if rhs_full && is_row_of(lhs_shape, out_shape) {
+        Some(Pattern::RowLhs)
+    } else {
+        None
     }
-    out
 }
 
+/// `f(lhs, rhs)` along a fast-path pattern.
+#[inline(always)]
+fn apply(p: Pattern, l: &[f32], r: &[f32], f: impl Fn(f32, f32) -> f32) -> Vec<f32> {
+    match p {
+        Pattern::Same => zip_map(l, r, f),
+        Pattern::ScalarRhs => map_scalar::<false>(l, r[0], f),
+        Pattern::ScalarLhs => map_scalar::<true>(r, l[0], f),
+        Pattern::RowRhs => map_rows::<false>(l, r, f),
+        Pattern::RowLhs => map_rows::<true>(r, l, f),
+    }
+}
+
+multiversion! {
+    /// A binary op along a fast-path pattern.
+    fn binary_kernel / binary_kernel_baseline(op: BinaryOp, p: Pattern, l: &[f32], r: &[f32]) -> Vec<f32> {
+        match op {
+            BinaryOp::Add => apply(p, l, r, |a, b| a + b),
+            BinaryOp::Sub => apply(p, l, r, |a, b| a - b),
+            BinaryOp::Mul => apply(p, l, r, |a, b| a * b),
+            BinaryOp::Div => apply(p, l, r, |a, b| a / b),
+            BinaryOp::Max => apply(p, l, r, f32::max),
+            BinaryOp::Min => apply(p, l, r, f32::min),
+            BinaryOp::Pow => apply(p, l, r, f32::powf),
+        }
+    }
+}
+
+multiversion! {
+    /// A comparison along a fast-path pattern.
+    fn compare_kernel / compare_kernel_baseline(op: CmpOp, p: Pattern, l: &[f32], r: &[f32]) -> Vec<f32> {
+        match op {
+            CmpOp::Eq => apply(p, l, r, |a, b| indicator(a == b)),
+            CmpOp::Ne => apply(p, l, r, |a, b| indicator(a != b)),
+            CmpOp::Lt => apply(p, l, r, |a, b| indicator(a < b)),
+            CmpOp::Le => apply(p, l, r, |a, b| indicator(a <= b)),
+            CmpOp::Gt => apply(p, l, r, |a, b| indicator(a > b)),
+            CmpOp::Ge => apply(p, l, r, |a, b| indicator(a >= b)),
+        }
+    }
+}
+
+multiversion! {
+    /// `x ∘ s` for every element.
+    fn scalar_kernel / scalar_kernel_baseline(op: ScalarOp, x: &[f32], s: f32) -> Vec<f32> {
+        match op {
+            ScalarOp::Add => map(x, |v| v + s),
+            ScalarOp::Mul => map(x, |v| v * s),
+            ScalarOp::RSub => map(x, |v| s - v),
+            ScalarOp::RDiv => map(x, |v| s / v),
+            ScalarOp::Pow if s == 2.0 => map(x, |v| v * v),
+            ScalarOp::Pow if s == 1.0 => x.to_vec(),
+            ScalarOp::Pow => map(x, |v| v.powf(s)),
+            ScalarOp::Max => map(x, |v| v.max(s)),
+            ScalarOp::Min => map(x, |v| v.min(s)),
+        }
+    }
+}
+
+multiversion! {
+    /// `(x ⋈ s) ? 1 : 0` for every element.
+    fn compare_scalar_kernel / compare_scalar_kernel_baseline(op: CmpOp, x: &[f32], s: f32) -> Vec<f32> {
+        match op {
+            CmpOp::Eq => map(x, |v| indicator(v == s)),
+            CmpOp::Ne => map(x, |v| indicator(v != s)),
+            CmpOp::Lt => map(x, |v| indicator(v < s)),
+            CmpOp::Le => map(x, |v| indicator(v <= s)),
+            CmpOp::Gt => map(x, |v| indicator(v > s)),
+            CmpOp::Ge => map(x, |v| indicator(v >= s)),
+        }
+    }
+}
+
+multiversion! {
+    /// `mask != 0 ? on_true : on_false` for every element.
+    fn select_kernel / select_kernel_baseline(mask: &[f32], on_true: &[f32], on_false: &[f32]) -> Vec<f32> {
+        zip3_map(mask, on_true, on_false, |m, t, f| if m != 0.0 { t } else { f })
+    }
+}
+
+/// `f(lhs, rhs)` by the general strided walk (any broadcast), into a contiguous output.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn strided_map(
@@ -162,7 +245,7 @@ fn strided_map(
     rhs_shape: &[usize],
     out_shape: &[usize],
     n: usize,
-    f: impl Fn(f32, f32) -> f32 + Copy,
+    f: impl Fn(f32, f32) -> f32,
 ) -> Result<Vec<f32>> {
     let ls = broadcast_strides(op, lhs_shape, out_shape)?;
     let rs = broadcast_strides(op, rhs_shape, out_shape)?;
@@ -193,14 +276,56 @@ fn strided_map(
     Ok(out)
 }
 
+/// The operands of a broadcasting binary op or comparison.
+struct Operands<'a> {
+    op: &'static str,
+    lhs: &'a [f32],
+    lhs_shape: &'a [usize],
+    rhs: &'a [f32],
+    rhs_shape: &'a [usize],
+    out_shape: &'a [usize],
+}
+
+impl Operands<'_> {
+    /// Checks lengths; returns the output length and the fast path, if one applies.
+    fn plan(&self) -> Result<(usize, Option<Pattern>)> {
+        check_shape(self.op, self.lhs_shape, self.lhs.len())?;
+        check_shape(self.op, self.rhs_shape, self.rhs.len())?;
+        let n = elem_count(self.op, self.out_shape)?;
+        let p = pattern(
+            self.lhs_shape,
+            self.lhs.len(),
+            self.rhs_shape,
+            self.rhs.len(),
+            self.out_shape,
+        );
+        Ok((n, p))
+    }
+
+    /// The strided fallback with `f`.
+    #[inline(always)]
+    fn strided(&self, n: usize, f: impl Fn(f32, f32) -> f32) -> Result<Vec<f32>> {
+        strided_map(
+            self.op,
+            self.lhs,
+            self.lhs_shape,
+            self.rhs,
+            self.rhs_shape,
+            self.out_shape,
+            n,
+            f,
+        )
+    }
+}
+
 impl ElementwiseOps for CpuBackend {
     fn unary(&self, op: UnaryOp, x: &CpuBuffer) -> Result<CpuBuffer> {
-        Ok(CpuBuffer::from_vec(unary_forward(op, x.as_slice())))
+        Ok(CpuBuffer::from_vec(unary_kernel(op, x.as_slice())))
     }
 
     fn unary_backward(&self, op: UnaryOp, x: &CpuBuffer, dy: &CpuBuffer) -> Result<CpuBuffer> {
         BackendError::check_len("unary_backward", x.len(), dy.len())?;
-        Ok(CpuBuffer::from_vec(unary_derivative(
+        Ok(CpuBuffer::from_vec(derivative_kernel(
             op,
             x.as_slice(),
             dy.as_slice(),
@@ -216,37 +341,32 @@ impl ElementwiseOps for CpuBackend {
         rhs_shape: &[usize],
         out_shape: &[usize],
     ) -> Result<CpuBuffer> {
-        let (l, r) = (lhs.as_slice(), rhs.as_slice());
-        macro_rules! apply {
-            ($f:expr) => {
-                broadcast_map("binary", l, lhs_shape, r, rhs_shape, out_shape, $f)
-            };
-        }
-        let out = match op {
-            BinaryOp::Add => apply!(|a, b| a + b),
-            BinaryOp::Sub => apply!(|a, b| a - b),
-            BinaryOp::Mul => apply!(|a, b| a * b),
-            BinaryOp::Div => apply!(|a, b| a / b),
-            BinaryOp::Max => apply!(f32::max),
-            BinaryOp::Min => apply!(f32::min),
-            BinaryOp::Pow => apply!(f32::powf),
-        }?;
+        let ops = Operands {
+            op: "binary",
+            lhs: lhs.as_slice(),
+            lhs_shape,
+            rhs: rhs.as_slice(),
+            rhs_shape,
+            out_shape,
+        };
+        let (n, fast) = ops.plan()?;
+        let out = match fast {
+            Some(p) => binary_kernel(op, p, ops.lhs, ops.rhs),
+            None => match op {
+                BinaryOp::Add => ops.strided(n, |a, b| a + b)?,
+                BinaryOp::Sub => ops.strided(n, |a, b| a - b)?,
+                BinaryOp::Mul => ops.strided(n, |a, b| a * b)?,
+                BinaryOp::Div => ops.strided(n, |a, b| a / b)?,
+                BinaryOp::Max => ops.strided(n, f32::max)?,
+                BinaryOp::Min => ops.strided(n, f32::min)?,
+                BinaryOp::Pow => ops.strided(n, f32::powf)?,
+            },
+        };
         Ok(CpuBuffer::from_vec(out))
     }
 
     fn scalar(&self, op: ScalarOp, x: &CpuBuffer, s: f32) -> Result<CpuBuffer> {
-        let x = x.as_slice();
-        Ok(CpuBuffer::from_vec(match op {
-            ScalarOp::Add => map(x, |v| v + s),
-            ScalarOp::Mul => map(x, |v| v * s),
-            ScalarOp::RSub => map(x, |v| s - v),
-            ScalarOp::RDiv => map(x, |v| s / v),
-            ScalarOp::Pow if s == 2.0 => map(x, |v| v * v),
-            ScalarOp::Pow if s == 1.0 => x.to_vec(),
-            ScalarOp::Pow => map(x, |v| v.powf(s)),
-            ScalarOp::Max => map(x, |v| v.max(s)),
-            ScalarOp::Min => map(x, |v| v.min(s)),
-        }))
+        Ok(CpuBuffer::from_vec(scalar_kernel(op, x.as_slice(), s)))
     }
 
     fn compare(
@@ -258,35 +378,35 @@ impl ElementwiseOps for CpuBackend {
         rhs_shape: &[usize],
         out_shape: &[usize],
     ) -> Result<CpuBuffer> {
-        let (l, r) = (lhs.as_slice(), rhs.as_slice());
-        macro_rules! apply {
-            ($cmp:expr) => {
-                broadcast_map("compare", l, lhs_shape, r, rhs_shape, out_shape, |a, b| {
-                    indicator($cmp(&a, &b))
-                })
-            };
-        }
-        let out = match op {
-            CmpOp::Eq => apply!(f32::eq),
-            CmpOp::Ne => apply!(f32::ne),
-            CmpOp::Lt => apply!(f32::lt),
-            CmpOp::Le => apply!(f32::le),
-            CmpOp::Gt => apply!(f32::gt),
-            CmpOp::Ge => apply!(f32::ge),
-        }?;
+        let ops = Operands {
+            op: "compare",
+            lhs: lhs.as_slice(),
+            lhs_shape,
+            rhs: rhs.as_slice(),
+            rhs_shape,
+            out_shape,
+        };
+        let (n, fast) = ops.plan()?;
+        let out = match fast {
+            Some(p) => compare_kernel(op, p, ops.lhs, ops.rhs),
+            None => match op {
+                CmpOp::Eq => ops.strided(n, |a, b| indicator(a == b))?,
+                CmpOp::Ne => ops.strided(n, |a, b| indicator(a != b))?,
+                CmpOp::Lt => ops.strided(n, |a, b| indicator(a < b))?,
+                CmpOp::Le => ops.strided(n, |a, b| indicator(a <= b))?,
+                CmpOp::Gt => ops.strided(n, |a, b| indicator(a > b))?,
+                CmpOp::Ge => ops.strided(n, |a, b| indicator(a >= b))?,
+            },
+        };
         Ok(CpuBuffer::from_vec(out))
     }
 
     fn compare_scalar(&self, op: CmpOp, x: &CpuBuffer, s: f32) -> Result<CpuBuffer> {
-        let x = x.as_slice();
-        Ok(CpuBuffer::from_vec(match op {
-            CmpOp::Eq => map(x, |v| indicator(v == s)),
-            CmpOp::Ne => map(x, |v| indicator(v != s)),
-            CmpOp::Lt => map(x, |v| indicator(v < s)),
-            CmpOp::Le => map(x, |v| indicator(v <= s)),
-            CmpOp::Gt => map(x, |v| indicator(v > s)),
-            CmpOp::Ge => map(x, |v| indicator(v >= s)),
-        }))
+        Ok(CpuBuffer::from_vec(compare_scalar_kernel(
+            op,
+            x.as_slice(),
+            s,
+        )))
     }
 
     fn select(
@@ -297,14 +417,11 @@ impl ElementwiseOps for CpuBackend {
     ) -> Result<CpuBuffer> {
         BackendError::check_len("select", mask.len(), on_true.len())?;
         BackendError::check_len("select", mask.len(), on_false.len())?;
-        let out = mask
-            .as_slice()
-            .iter()
-            .zip(on_true.as_slice())
-            .zip(on_false.as_slice())
-            .map(|((&m, &t), &f)| if m != 0.0 { t } else { f })
-            .collect();
-        Ok(CpuBuffer::from_vec(out))
+        Ok(CpuBuffer::from_vec(select_kernel(
+            mask.as_slice(),
+            on_true.as_slice(),
+            on_false.as_slice(),
+        )))
     }
 }
 
@@ -384,7 +501,10 @@ mod tests {
             UnaryOp::Softplus,
             UnaryOp::Sign,
         ];
-        let x: Vec<f32> = (-80..=80).map(|i| i as f32 * 0.1).collect();
+        let x: Vec<f32> = (-80..=80)
+            .filter(|&i| i != 0)
+            .map(|i| i as f32 * 0.1)
+            .collect();
         for op in ops {
             let got = cpu().unary(op, &buf(&x)).unwrap().into_vec();
             for (&v, &g) in x.iter().zip(&got) {
@@ -437,24 +557,7 @@ mod tests {
 
     #[test]
     fn unary_backward_is_derivative_times_upstream() {
-        let ops = [
-            UnaryOp::Neg,
-            UnaryOp::Abs,
-            UnaryOp::Exp,
-            UnaryOp::Square,
-            UnaryOp::Recip,
-            UnaryOp::Relu,
-            UnaryOp::LeakyRelu(0.1),
-            UnaryOp::Elu(1.5),
-            UnaryOp::Gelu,
-            UnaryOp::Sigmoid,
-            UnaryOp::Tanh,
-            UnaryOp::Softplus,
-            UnaryOp::Sign,
-            UnaryOp::Log,
-            UnaryOp::Log1p,
-            UnaryOp::Sqrt,
-        ];
+        let ops = ALL_UNARY;
         let x: Vec<f32> = (1..=60)
             .map(|i| i as f32 * 0.1 * if i % 2 == 0 { 1.0 } else { -1.0 })
             .collect();
@@ -480,6 +583,82 @@ mod tests {
                     "{op:?}'({v}) = {g}, want {want}"
                 );
             }
+        }
+    }
+
+    const ALL_UNARY: [UnaryOp; 16] = [
+        UnaryOp::Neg,
+        UnaryOp::Abs,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Log1p,
+        UnaryOp::Sqrt,
+        UnaryOp::Square,
+        UnaryOp::Recip,
+        UnaryOp::Relu,
+        UnaryOp::LeakyRelu(0.1),
+        UnaryOp::Elu(1.5),
+        UnaryOp::Gelu,
+        UnaryOp::Sigmoid,
+        UnaryOp::Tanh,
+        UnaryOp::Softplus,
+        UnaryOp::Sign,
+    ];
+
+    fn same_bits(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+    }
+
+    #[test]
+    fn dispatched_and_baseline_unary_kernels_agree_bitwise() {
+        let x: Vec<f32> = (0..1001).map(|i| (i as f32 - 500.0) * 0.0173).collect();
+        let dy: Vec<f32> = (0..1001).map(|i| 1.0 - i as f32 * 0.001).collect();
+        for op in ALL_UNARY {
+            assert!(
+                same_bits(&unary_kernel(op, &x), &unary_kernel_baseline(op, &x)),
+                "{op:?}"
+            );
+            assert!(
+                same_bits(
+                    &derivative_kernel(op, &x, &dy),
+                    &derivative_kernel_baseline(op, &x, &dy)
+                ),
+                "{op:?}'"
+            );
+        }
+    }
+
+    #[test]
+    fn dispatched_and_baseline_binary_kernels_agree_bitwise() {
+        let (l, r) = (seq(35), seq(35));
+        for p in [
+            Pattern::Same,
+            Pattern::ScalarRhs,
+            Pattern::ScalarLhs,
+            Pattern::RowRhs,
+            Pattern::RowLhs,
+        ] {
+            let r = match p {
+                Pattern::Same => &r[..],
+                Pattern::ScalarRhs | Pattern::ScalarLhs => &r[..1],
+                Pattern::RowRhs | Pattern::RowLhs => &r[..7],
+            };
+            let (a, b) = if matches!(p, Pattern::ScalarLhs | Pattern::RowLhs) {
+                (r, &l[..])
+            } else {
+                (&l[..], r)
+            };
+            assert!(same_bits(
+                &binary_kernel(BinaryOp::Div, p, a, b),
+                &binary_kernel_baseline(BinaryOp::Div, p, a, b)
+            ));
+            assert!(same_bits(
+                &compare_kernel(CmpOp::Lt, p, a, b),
+                &compare_kernel_baseline(CmpOp::Lt, p, a, b)
+            ));
         }
     }
 

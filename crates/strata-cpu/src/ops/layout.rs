@@ -217,21 +217,182 @@ impl LayoutOps for CpuBackend {
             matrix_len("index_add_rows", indices.len(), cols)?,
             src.len(),
         )?;
-        let mut out = vec![0.0; n];
-        if cols == 0 {
-            return Ok(CpuBuffer::from_vec(out));
-        }
-        for (i, (&v, row)) in indices
+        let rows_of: Vec<usize> = indices
             .as_slice()
             .iter()
-            .zip(src.as_slice().chunks_exact(cols))
             .enumerate()
-        {
-            let r = index("index_add_rows", "index", "position", i, v, rows)?;
-            for (o, &s) in out[r * cols..(r + 1) * cols].iter_mut().zip(row) {
-                *o += s;
+            .map(|(i, &v)| index("index_add_rows", "index", "position", i, v, rows))
+            .collect::<Result<_>>()?;
+        let mut out = vec![0.0; n];
+        if cols > 0 {
+            for (&r, row) in rows_of.iter().zip(src.as_slice().chunks_exact(cols)) {
+                for (o, &s) in out[r * cols..(r + 1) * cols].iter_mut().zip(row) {
+                    *o += s;
+                }
             }
         }
         Ok(CpuBuffer::from_vec(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpu() -> CpuBackend {
+        CpuBackend::new()
+    }
+
+    fn seq(n: usize) -> CpuBuffer {
+        CpuBuffer::from_vec((0..n).map(|i| i as f32).collect())
+    }
+
+    /// Permutation by explicit index arithmetic.
+    fn naive_permute(x: &[f32], shape: &[usize], axes: &[usize]) -> Vec<f32> {
+        let strides = contiguous_strides(shape);
+        let out_shape: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+        let out_strides = contiguous_strides(&out_shape);
+        (0..x.len())
+            .map(|flat| {
+                let src: usize = (0..axes.len())
+                    .map(|i| (flat / out_strides[i]) % out_shape[i] * strides[axes[i]])
+                    .sum();
+                x[src]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn permute_transposes_a_matrix() {
+        let got = cpu().permute(&seq(6), &[2, 3], &[1, 0]).unwrap();
+        assert_eq!(got.as_slice(), &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    }
+
+    #[test]
+    fn permute_large_transpose_crosses_tile_edges() {
+        let x = seq(70 * 45);
+        let got = cpu().permute(&x, &[70, 45], &[1, 0]).unwrap();
+        assert_eq!(
+            got.as_slice(),
+            &naive_permute(x.as_slice(), &[70, 45], &[1, 0])[..]
+        );
+        let x = seq(3 * 33 * 40);
+        let got = cpu().permute(&x, &[3, 33, 40], &[0, 2, 1]).unwrap();
+        assert_eq!(
+            got.as_slice(),
+            &naive_permute(x.as_slice(), &[3, 33, 40], &[0, 2, 1])[..]
+        );
+    }
+
+    #[test]
+    fn permute_matches_naive_for_every_order_of_a_4d_tensor() {
+        let shape = [2, 3, 4, 5];
+        let x = seq(120);
+        let orders: [[usize; 4]; 6] = [
+            [0, 1, 2, 3],
+            [3, 2, 1, 0],
+            [1, 0, 3, 2],
+            [0, 2, 3, 1],
+            [2, 0, 1, 3],
+            [3, 0, 1, 2],
+        ];
+        for axes in orders {
+            let got = cpu().permute(&x, &shape, &axes).unwrap();
+            assert_eq!(
+                got.as_slice(),
+                &naive_permute(x.as_slice(), &shape, &axes)[..],
+                "{axes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn permute_rejects_axes_that_are_not_a_permutation() {
+        for axes in [&[0, 0][..], &[0], &[0, 2], &[1, 0, 2]] {
+            assert!(cpu().permute(&seq(6), &[2, 3], axes).is_err(), "{axes:?}");
+        }
+        assert!(cpu().permute(&seq(5), &[2, 3], &[1, 0]).is_err());
+    }
+
+    #[test]
+    fn broadcast_to_repeats_rows_and_columns() {
+        let rows = cpu().broadcast_to(&seq(3), &[1, 3], &[2, 3]).unwrap();
+        assert_eq!(rows.as_slice(), &[0.0, 1.0, 2.0, 0.0, 1.0, 2.0]);
+        let cols = cpu().broadcast_to(&seq(2), &[2, 1], &[2, 3]).unwrap();
+        assert_eq!(cols.as_slice(), &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+        let mid = cpu().broadcast_to(&seq(4), &[2, 1, 2], &[2, 2, 2]).unwrap();
+        assert_eq!(mid.as_slice(), &[0.0, 1.0, 0.0, 1.0, 2.0, 3.0, 2.0, 3.0]);
+        assert!(cpu().broadcast_to(&seq(2), &[2], &[3]).is_err());
+    }
+
+    #[test]
+    fn slice_axis_copies_the_requested_range() {
+        let x = seq(24);
+        let got = cpu().slice_axis(&x, &[2, 3, 4], 1, 1, 2).unwrap();
+        let want: Vec<f32> = [4, 5, 6, 7, 8, 9, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23]
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        assert_eq!(got.as_slice(), &want[..]);
+        let last = cpu().slice_axis(&x, &[2, 3, 4], 2, 3, 1).unwrap();
+        assert_eq!(last.as_slice(), &[3.0, 7.0, 11.0, 15.0, 19.0, 23.0]);
+        assert!(cpu().slice_axis(&x, &[2, 3, 4], 1, 2, 2).is_err());
+        assert!(cpu().slice_axis(&x, &[2, 3, 4], 3, 0, 1).is_err());
+        assert!(cpu().slice_axis(&x, &[2, 3, 4], 1, usize::MAX, 2).is_err());
+    }
+
+    #[test]
+    fn concat_interleaves_parts_along_the_axis() {
+        let a = seq(4);
+        let b = CpuBuffer::from_vec(vec![10.0, 11.0]);
+        let got = cpu().concat(&[&a, &b], &[&[2, 2], &[2, 1]], 1).unwrap();
+        assert_eq!(got.as_slice(), &[0.0, 1.0, 10.0, 2.0, 3.0, 11.0]);
+        let got = cpu().concat(&[&a, &b], &[&[2, 2], &[1, 2]], 0).unwrap();
+        assert_eq!(got.as_slice(), &[0.0, 1.0, 2.0, 3.0, 10.0, 11.0]);
+    }
+
+    #[test]
+    fn concat_rejects_mismatched_shapes() {
+        let a = seq(4);
+        let b = CpuBuffer::from_vec(vec![10.0, 11.0]);
+        assert!(cpu().concat(&[&a, &b], &[&[2, 2], &[1, 2]], 1).is_err());
+        assert!(cpu().concat(&[&a, &b], &[&[2, 2], &[2, 2]], 0).is_err());
+        assert!(cpu().concat(&[], &[], 0).is_err());
+        assert!(cpu().concat(&[&a], &[&[4]], 1).is_err());
+    }
+
+    #[test]
+    fn index_select_rows_gathers_rows_in_index_order() {
+        let x = seq(6);
+        let idx = CpuBuffer::from_vec(vec![2.0, 0.0, 2.0]);
+        let got = cpu().index_select_rows(&x, 3, 2, &idx).unwrap();
+        assert_eq!(got.as_slice(), &[4.0, 5.0, 0.0, 1.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn index_select_rows_rejects_index_out_of_range() {
+        let idx = CpuBuffer::from_vec(vec![0.0, 3.0]);
+        let err = cpu().index_select_rows(&seq(6), 3, 2, &idx).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "index_select_rows: index 3 at position 1 is outside 0..3"
+        );
+    }
+
+    #[test]
+    fn index_add_rows_accumulates_repeated_indices() {
+        let src = CpuBuffer::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let idx = CpuBuffer::from_vec(vec![1.0, 0.0, 1.0]);
+        let got = cpu().index_add_rows(&src, &idx, 3, 2).unwrap();
+        assert_eq!(got.as_slice(), &[3.0, 4.0, 6.0, 8.0, 0.0, 0.0]);
+        let bad = CpuBuffer::from_vec(vec![1.0, -1.0, 1.0]);
+        assert!(cpu().index_add_rows(&src, &bad, 3, 2).is_err());
+        assert!(cpu().index_add_rows(&src, &idx, 3, 3).is_err());
+        let empty = CpuBuffer::from_vec(Vec::new());
+        assert!(
+            cpu()
+                .index_add_rows(&empty, &CpuBuffer::from_vec(vec![0.0]), 0, 0)
+                .is_err()
+        );
     }
 }

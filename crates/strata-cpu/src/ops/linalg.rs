@@ -157,10 +157,8 @@ impl LinalgOps for CpuBackend {
         BackendError::check_len("matmul_bias", spec.n, bias.len())?;
         let len = check_spec("matmul_bias", a, b, &spec)?;
         let mut c = Vec::with_capacity(len);
-        if spec.n > 0 {
-            for _ in 0..len / spec.n {
-                c.extend_from_slice(bias);
-            }
+        for _ in 0..len.checked_div(spec.n).unwrap_or(0) {
+            c.extend_from_slice(bias);
         }
         if len > 0 && spec.k > 0 {
             // SAFETY: the operands passed `check_spec`, every dimension is positive, and `c`

@@ -4,13 +4,14 @@
 //! Scalars PyTorch computes in Python (bias corrections, step sizes) are computed here in
 //! `f64` and rounded to `f32` once, as PyTorch does when it passes them to its kernels. Flags
 //! that change the loop body (weight decay, momentum, Nesterov) are const generics, so every
-//! variant is a branch-free loop that vectorizes.
+//! variant is a branch-free loop; each step is a `simd::multiversion!` kernel.
 
 use strata_backend::{
     AdagradSpec, AdamSpec, BackendError, OptimizerOps, Result, RmspropSpec, SgdSpec,
 };
 
 use crate::check::invalid;
+use crate::simd::multiversion;
 use crate::{CpuBackend, CpuBuffer};
 
 /// `grad + weight_decay · param` when `WD` (PyTorch's `grad.add(param, alpha=wd)`).
@@ -43,12 +44,14 @@ fn check_step(op: &'static str, step: u64) -> Result<()> {
     }
 }
 
+#[inline(always)]
 fn sgd_plain<const WD: bool>(p: &mut [f32], g: &[f32], s: &SgdSpec) {
     for (p, &g) in p.iter_mut().zip(g) {
         *p += -s.lr * decayed::<WD>(g, *p, s.weight_decay);
     }
 }
 
+#[inline(always)]
 fn sgd_momentum<const WD: bool, const FIRST: bool, const NESTEROV: bool>(
     p: &mut [f32],
     g: &[f32],
@@ -64,6 +67,7 @@ fn sgd_momentum<const WD: bool, const FIRST: bool, const NESTEROV: bool>(
     }
 }
 
+#[inline(always)]
 fn adam<const L2: bool>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: &AdamSpec) {
     let shrink = if s.decoupled_weight_decay {
         (1.0 - s.lr as f64 * s.weight_decay as f64) as f32
@@ -86,6 +90,7 @@ fn adam<const L2: bool>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], 
     }
 }
 
+#[inline(always)]
 fn rmsprop<const WD: bool, const MOMENTUM: bool>(
     p: &mut [f32],
     g: &[f32],
@@ -113,6 +118,7 @@ fn rmsprop<const WD: bool, const MOMENTUM: bool>(
     }
 }
 
+#[inline(always)]
 fn adagrad<const WD: bool>(p: &mut [f32], g: &[f32], sum: &mut [f32], s: &AdagradSpec) {
     let clr = s.lr as f64 / (1.0 + (s.step - 1) as f64 * s.lr_decay as f64);
     let neg_clr = (-clr) as f32;
@@ -124,6 +130,94 @@ fn adagrad<const WD: bool>(p: &mut [f32], g: &[f32], sum: &mut [f32], s: &Adagra
     }
 }
 
+multiversion! {
+    /// One SGD step; `buf` is the velocity (ignored without momentum).
+    fn sgd_kernel / sgd_kernel_baseline(p: &mut [f32], g: &[f32], buf: &mut [f32], s: &SgdSpec) {
+        let wd = s.weight_decay != 0.0;
+        match (s.momentum != 0.0, wd, s.first_step, s.nesterov) {
+            (false, false, _, _) => sgd_plain::<false>(p, g, s),
+            (false, true, _, _) => sgd_plain::<true>(p, g, s),
+            (true, false, false, false) => sgd_momentum::<false, false, false>(p, g, buf, s),
+            (true, false, false, true) => sgd_momentum::<false, false, true>(p, g, buf, s),
+            (true, false, true, false) => sgd_momentum::<false, true, false>(p, g, buf, s),
+            (true, false, true, true) => sgd_momentum::<false, true, true>(p, g, buf, s),
+            (true, true, false, false) => sgd_momentum::<true, false, false>(p, g, buf, s),
+            (true, true, false, true) => sgd_momentum::<true, false, true>(p, g, buf, s),
+            (true, true, true, false) => sgd_momentum::<true, true, false>(p, g, buf, s),
+            (true, true, true, true) => sgd_momentum::<true, true, true>(p, g, buf, s),
+        }
+    }
+}
+
+multiversion! {
+    /// One Adam/AdamW step.
+    fn adam_kernel / adam_kernel_baseline(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: &AdamSpec) {
+        if !s.decoupled_weight_decay && s.weight_decay != 0.0 {
+            adam::<true>(p, g, m, v, s);
+        } else {
+            adam::<false>(p, g, m, v, s);
+        }
+    }
+}
+
+multiversion! {
+    /// One RMSprop step; `buf` is the momentum buffer (ignored without momentum).
+    fn rmsprop_kernel / rmsprop_kernel_baseline(p: &mut [f32], g: &[f32], sq: &mut [f32], buf: &mut [f32], s: &RmspropSpec) {
+        match (s.weight_decay != 0.0, s.momentum != 0.0) {
+            (false, false) => rmsprop::<false, false>(p, g, sq, buf, s),
+            (false, true) => rmsprop::<false, true>(p, g, sq, buf, s),
+            (true, false) => rmsprop::<true, false>(p, g, sq, buf, s),
+            (true, true) => rmsprop::<true, true>(p, g, sq, buf, s),
+        }
+    }
+}
+
+multiversion! {
+    /// One Adagrad step.
+    fn adagrad_kernel / adagrad_kernel_baseline(p: &mut [f32], g: &[f32], sum: &mut [f32], s: &AdagradSpec) {
+        if s.weight_decay != 0.0 {
+            adagrad::<true>(p, g, sum, s);
+        } else {
+            adagrad::<false>(p, g, sum, s);
+        }
+    }
+}
+
+multiversion! {
+    /// `x = clamp(x, −limit, limit)`, with NaN passing through as in PyTorch.
+    fn clamp_kernel / clamp_kernel_baseline(x: &mut [f32], limit: f32) {
+        for v in x.iter_mut() {
+            *v = if *v < -limit {
+                -limit
+            } else if *v > limit {
+                limit
+            } else {
+                *v
+            };
+        }
+    }
+}
+
+/// The state buffer a momentum variant needs, checked, or an empty slice when it has none.
+fn momentum_state<'a>(
+    op: &'static str,
+    momentum: f32,
+    buf: Option<&'a mut CpuBuffer>,
+    len: usize,
+) -> Result<&'a mut [f32]> {
+    if momentum == 0.0 {
+        return Ok(&mut []);
+    }
+    let Some(buf) = buf else {
+        return Err(invalid(
+            op,
+            "momentum is set but no momentum buffer was given".to_string(),
+        ));
+    };
+    BackendError::check_len(op, len, buf.len())?;
+    Ok(buf.as_mut_slice())
+}
+
 impl OptimizerOps for CpuBackend {
     fn sgd_step(
         &self,
@@ -133,34 +227,8 @@ impl OptimizerOps for CpuBackend {
         spec: SgdSpec,
     ) -> Result<()> {
         check_state("sgd_step", param, &[grad.len()])?;
-        let (p, g) = (param.as_mut_slice(), grad.as_slice());
-        let wd = spec.weight_decay != 0.0;
-        if spec.momentum == 0.0 {
-            if wd {
-                sgd_plain::<true>(p, g, &spec)
-            } else {
-                sgd_plain::<false>(p, g, &spec)
-            }
-            return Ok(());
-        }
-        let Some(velocity) = velocity else {
-            return Err(invalid(
-                "sgd_step",
-                "momentum is set but no velocity buffer was given".to_string(),
-            ));
-        };
-        BackendError::check_len("sgd_step", p.len(), velocity.len())?;
-        let b = velocity.as_mut_slice();
-        match (wd, spec.first_step, spec.nesterov) {
-            (false, false, false) => sgd_momentum::<false, false, false>(p, g, b, &spec),
-            (false, false, true) => sgd_momentum::<false, false, true>(p, g, b, &spec),
-            (false, true, false) => sgd_momentum::<false, true, false>(p, g, b, &spec),
-            (false, true, true) => sgd_momentum::<false, true, true>(p, g, b, &spec),
-            (true, false, false) => sgd_momentum::<true, false, false>(p, g, b, &spec),
-            (true, false, true) => sgd_momentum::<true, false, true>(p, g, b, &spec),
-            (true, true, false) => sgd_momentum::<true, true, false>(p, g, b, &spec),
-            (true, true, true) => sgd_momentum::<true, true, true>(p, g, b, &spec),
-        }
+        let buf = momentum_state("sgd_step", spec.momentum, velocity, param.len())?;
+        sgd_kernel(param.as_mut_slice(), grad.as_slice(), buf, &spec);
         Ok(())
     }
 
@@ -174,13 +242,13 @@ impl OptimizerOps for CpuBackend {
     ) -> Result<()> {
         check_state("adam_step", param, &[grad.len(), m.len(), v.len()])?;
         check_step("adam_step", spec.step)?;
-        let (p, g) = (param.as_mut_slice(), grad.as_slice());
-        let (m, v) = (m.as_mut_slice(), v.as_mut_slice());
-        if !spec.decoupled_weight_decay && spec.weight_decay != 0.0 {
-            adam::<true>(p, g, m, v, &spec);
-        } else {
-            adam::<false>(p, g, m, v, &spec);
-        }
+        adam_kernel(
+            param.as_mut_slice(),
+            grad.as_slice(),
+            m.as_mut_slice(),
+            v.as_mut_slice(),
+            &spec,
+        );
         Ok(())
     }
 
@@ -193,32 +261,14 @@ impl OptimizerOps for CpuBackend {
         spec: RmspropSpec,
     ) -> Result<()> {
         check_state("rmsprop_step", param, &[grad.len(), square_avg.len()])?;
-        let (p, g, sq) = (
+        let buf = momentum_state("rmsprop_step", spec.momentum, momentum_buf, param.len())?;
+        rmsprop_kernel(
             param.as_mut_slice(),
             grad.as_slice(),
             square_avg.as_mut_slice(),
+            buf,
+            &spec,
         );
-        let wd = spec.weight_decay != 0.0;
-        if spec.momentum == 0.0 {
-            if wd {
-                rmsprop::<true, false>(p, g, sq, &mut [], &spec);
-            } else {
-                rmsprop::<false, false>(p, g, sq, &mut [], &spec);
-            }
-            return Ok(());
-        }
-        let Some(buf) = momentum_buf else {
-            return Err(invalid(
-                "rmsprop_step",
-                "momentum is set but no momentum buffer was given".to_string(),
-            ));
-        };
-        BackendError::check_len("rmsprop_step", p.len(), buf.len())?;
-        if wd {
-            rmsprop::<true, true>(p, g, sq, buf.as_mut_slice(), &spec);
-        } else {
-            rmsprop::<false, true>(p, g, sq, buf.as_mut_slice(), &spec);
-        }
         Ok(())
     }
 
@@ -231,37 +281,30 @@ impl OptimizerOps for CpuBackend {
     ) -> Result<()> {
         check_state("adagrad_step", param, &[grad.len(), sum.len()])?;
         check_step("adagrad_step", spec.step)?;
-        let (p, g, s) = (param.as_mut_slice(), grad.as_slice(), sum.as_mut_slice());
-        if spec.weight_decay != 0.0 {
-            adagrad::<true>(p, g, s, &spec);
-        } else {
-            adagrad::<false>(p, g, s, &spec);
-        }
+        adagrad_kernel(
+            param.as_mut_slice(),
+            grad.as_slice(),
+            sum.as_mut_slice(),
+            &spec,
+        );
         Ok(())
     }
 
     fn scale_in_place(&self, x: &mut CpuBuffer, s: f32) -> Result<()> {
-        x.as_mut_slice().iter_mut().for_each(|v| *v *= s);
+        for v in x.as_mut_slice() {
+            *v *= s;
+        }
         Ok(())
     }
 
     fn clamp_in_place(&self, x: &mut CpuBuffer, limit: f32) -> Result<()> {
-        if !(limit >= 0.0) {
+        if limit.is_nan() || limit < 0.0 {
             return Err(invalid(
                 "clamp_in_place",
                 format!("limit {limit} must be non-negative"),
             ));
         }
-        for v in x.as_mut_slice() {
-            // Written as selects, not `clamp`, so NaN passes through as in PyTorch.
-            *v = if *v < -limit {
-                -limit
-            } else if *v > limit {
-                limit
-            } else {
-                *v
-            };
-        }
+        clamp_kernel(x.as_mut_slice(), limit);
         Ok(())
     }
 }
@@ -409,9 +452,9 @@ mod tests {
         cpu()
             .adam_step(&mut p, &buf(&[0.3]), &mut m, &mut v, adam_spec(2))
             .unwrap();
-        let m2 = 0.9 * 0.05 + 0.1 * 0.3;
-        let v2 = 0.999 * 0.00025 + 0.001 * 0.09;
-        let denom = (v2 as f64).sqrt() / (1.0 - 0.999f64.powi(2)).sqrt() + 1e-8;
+        let m2: f64 = 0.9 * 0.05 + 0.1 * 0.3;
+        let v2: f64 = 0.999 * 0.00025 + 0.001 * 0.09;
+        let denom = v2.sqrt() / (1.0 - 0.999f64.powi(2)).sqrt() + 1e-8;
         let want = 1.0 - 0.1 / (1.0 - 0.81) * m2 / denom;
         assert_close(m.as_slice(), &[m2]);
         assert_close(v.as_slice(), &[v2]);
@@ -519,6 +562,20 @@ mod tests {
         // clr = 0.1 / (1 + 2·0.5) = 0.05; sum = 0.25; p = 1 − 0.05·0.5/0.5
         assert_close(s.as_slice(), &[0.25]);
         assert_close(p.as_slice(), &[0.95]);
+    }
+
+    #[test]
+    fn dispatched_and_baseline_adam_agree_bitwise() {
+        let g: Vec<f32> = (0..301).map(|i| (i as f32 - 150.0) * 0.013).collect();
+        let (mut p1, mut m1, mut v1) = (vec![0.5f32; 301], vec![0.01f32; 301], vec![0.002f32; 301]);
+        let (mut p2, mut m2, mut v2) = (p1.clone(), m1.clone(), v1.clone());
+        let spec = AdamSpec {
+            weight_decay: 0.1,
+            ..adam_spec(3)
+        };
+        adam_kernel(&mut p1, &g, &mut m1, &mut v1, &spec);
+        adam_kernel_baseline(&mut p2, &g, &mut m2, &mut v2, &spec);
+        assert_eq!((p1, m1, v1), (p2, m2, v2));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Softmax, log-softmax and fused softmax cross-entropy over rows of `[rows, cols]`.
 //!
 //! Every op works one row at a time (the row stays in L1 between passes) and subtracts the
-//! row maximum before exponentiating, so logits of any magnitude are safe. `exp` comes from
-//! `crate::math` and vectorizes.
+//! row maximum before exponentiating, so logits of any magnitude are safe. The row loops are
+//! `simd::multiversion!` kernels and `exp` comes from `crate::math`, so they vectorize.
 
 use strata_backend::{BackendError, Result, SoftmaxOps};
 
 use crate::check::{index, invalid, matrix_len};
+use crate::simd::multiversion;
 use crate::{CpuBackend, CpuBuffer, math};
 
 /// Checks `x` against `[rows, cols]`.
@@ -46,41 +47,132 @@ fn check_smoothing(op: &'static str, eps: f32) -> Result<()> {
     }
 }
 
+multiversion! {
+    /// Row-wise softmax of `x` (rows of `cols > 0`).
+    fn softmax_kernel / softmax_kernel_baseline(x: &[f32], cols: usize) -> Vec<f32> {
+        let mut out = vec![0.0; x.len()];
+        for (row, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
+            let (_, sum) = exp_shifted(row, o);
+            let inv = 1.0 / sum;
+            for v in o.iter_mut() {
+                *v *= inv;
+            }
+        }
+        out
+    }
+}
+
+multiversion! {
+    /// Row-wise log-softmax of `x` (rows of `cols > 0`).
+    fn log_softmax_kernel / log_softmax_kernel_baseline(x: &[f32], cols: usize) -> Vec<f32> {
+        let mut out = vec![0.0; x.len()];
+        for (row, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
+            // (x − max) − ln Σ keeps full precision even when |max| is huge.
+            let (m, sum) = exp_shifted(row, o);
+            let log_sum = sum.ln();
+            for (o, &v) in o.iter_mut().zip(row) {
+                *o = (v - m) - log_sum;
+            }
+        }
+        out
+    }
+}
+
+multiversion! {
+    /// `y ⊙ (dy − Σ dy·y)` row by row (rows of `cols > 0`).
+    fn softmax_backward_kernel / softmax_backward_kernel_baseline(y: &[f32], dy: &[f32], cols: usize) -> Vec<f32> {
+        let mut out = vec![0.0; y.len()];
+        let rows = y.chunks_exact(cols).zip(dy.chunks_exact(cols));
+        for ((yr, gr), o) in rows.zip(out.chunks_exact_mut(cols)) {
+            let dot = math::dot(yr, gr);
+            for ((o, &y), &g) in o.iter_mut().zip(yr).zip(gr) {
+                *o = y * (g - dot);
+            }
+        }
+        out
+    }
+}
+
+multiversion! {
+    /// `dy − e^y · Σ dy` row by row (rows of `cols > 0`).
+    fn log_softmax_backward_kernel / log_softmax_backward_kernel_baseline(y: &[f32], dy: &[f32], cols: usize) -> Vec<f32> {
+        let mut out = vec![0.0; y.len()];
+        let rows = y.chunks_exact(cols).zip(dy.chunks_exact(cols));
+        for ((yr, gr), o) in rows.zip(out.chunks_exact_mut(cols)) {
+            let total = math::sum(gr);
+            for ((o, &y), &g) in o.iter_mut().zip(yr).zip(gr) {
+                *o = g - math::exp(y) * total;
+            }
+        }
+        out
+    }
+}
+
+multiversion! {
+    /// Per-row loss and probabilities of the smoothed cross-entropy (rows of `cols > 0`,
+    /// labels already checked).
+    fn cross_entropy_kernel / cross_entropy_kernel_baseline(
+        logits: &[f32],
+        labels: &[usize],
+        cols: usize,
+        eps: f32,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut probs = vec![0.0; logits.len()];
+        let mut loss = vec![0.0; labels.len()];
+        let off_target = eps / cols as f32;
+        let rows = logits.chunks_exact(cols).zip(probs.chunks_exact_mut(cols));
+        for (((row, p), &label), l) in rows.zip(labels).zip(loss.iter_mut()) {
+            let (m, sum) = exp_shifted(row, p);
+            // loss = lse − Σ_c target_c·x_c with target = (1 − ε)·onehot + ε/cols; written on
+            // x − max so that huge logits do not round the small difference away.
+            let target_dot = (1.0 - eps) * (row[label] - m) + off_target * math::sum_offset(row, -m);
+            *l = sum.ln() - target_dot;
+            let inv = 1.0 / sum;
+            for v in p.iter_mut() {
+                *v *= inv;
+            }
+        }
+        (loss, probs)
+    }
+}
+
+multiversion! {
+    /// `dloss[r] · (p − target)` row by row (rows of `cols > 0`, labels already checked).
+    fn cross_entropy_backward_kernel / cross_entropy_backward_kernel_baseline(
+        probs: &[f32],
+        labels: &[usize],
+        dloss: &[f32],
+        cols: usize,
+        eps: f32,
+    ) -> Vec<f32> {
+        let mut out = vec![0.0; probs.len()];
+        let off_target = eps / cols as f32;
+        let rows = probs.chunks_exact(cols).zip(out.chunks_exact_mut(cols));
+        for (((p, o), &label), &g) in rows.zip(labels).zip(dloss) {
+            for (o, &v) in o.iter_mut().zip(p) {
+                *o = g * (v - off_target);
+            }
+            o[label] = g * (p[label] - (1.0 - eps + off_target));
+        }
+        out
+    }
+}
+
 impl SoftmaxOps for CpuBackend {
     fn softmax(&self, x: &CpuBuffer, rows: usize, cols: usize) -> Result<CpuBuffer> {
         check_matrix("softmax", x, rows, cols)?;
-        let mut out = vec![0.0; x.len()];
-        if cols > 0 {
-            for (row, o) in x
-                .as_slice()
-                .chunks_exact(cols)
-                .zip(out.chunks_exact_mut(cols))
-            {
-                let (_, sum) = exp_shifted(row, o);
-                let inv = 1.0 / sum;
-                o.iter_mut().for_each(|v| *v *= inv);
-            }
+        if cols == 0 {
+            return Ok(CpuBuffer::default());
         }
-        Ok(CpuBuffer::from_vec(out))
+        Ok(CpuBuffer::from_vec(softmax_kernel(x.as_slice(), cols)))
     }
 
     fn log_softmax(&self, x: &CpuBuffer, rows: usize, cols: usize) -> Result<CpuBuffer> {
         check_matrix("log_softmax", x, rows, cols)?;
-        let mut out = vec![0.0; x.len()];
-        if cols > 0 {
-            for (row, o) in x
-                .as_slice()
-                .chunks_exact(cols)
-                .zip(out.chunks_exact_mut(cols))
-            {
-                let (m, sum) = exp_shifted(row, o);
-                let lse = m + sum.ln();
-                for (o, &v) in o.iter_mut().zip(row) {
-                    *o = v - lse;
-                }
-            }
+        if cols == 0 {
+            return Ok(CpuBuffer::default());
         }
-        Ok(CpuBuffer::from_vec(out))
+        Ok(CpuBuffer::from_vec(log_softmax_kernel(x.as_slice(), cols)))
     }
 
     fn softmax_backward(
@@ -92,18 +184,14 @@ impl SoftmaxOps for CpuBackend {
     ) -> Result<CpuBuffer> {
         check_matrix("softmax_backward", y, rows, cols)?;
         check_matrix("softmax_backward", dy, rows, cols)?;
-        let mut out = Vec::with_capacity(y.len());
-        if cols > 0 {
-            for (yr, gr) in y
-                .as_slice()
-                .chunks_exact(cols)
-                .zip(dy.as_slice().chunks_exact(cols))
-            {
-                let dot = math::dot(yr, gr);
-                out.extend(yr.iter().zip(gr).map(|(&y, &g)| y * (g - dot)));
-            }
+        if cols == 0 {
+            return Ok(CpuBuffer::default());
         }
-        Ok(CpuBuffer::from_vec(out))
+        Ok(CpuBuffer::from_vec(softmax_backward_kernel(
+            y.as_slice(),
+            dy.as_slice(),
+            cols,
+        )))
     }
 
     fn log_softmax_backward(
@@ -115,18 +203,14 @@ impl SoftmaxOps for CpuBackend {
     ) -> Result<CpuBuffer> {
         check_matrix("log_softmax_backward", y, rows, cols)?;
         check_matrix("log_softmax_backward", dy, rows, cols)?;
-        let mut out = Vec::with_capacity(y.len());
-        if cols > 0 {
-            for (yr, gr) in y
-                .as_slice()
-                .chunks_exact(cols)
-                .zip(dy.as_slice().chunks_exact(cols))
-            {
-                let total = math::sum(gr);
-                out.extend(yr.iter().zip(gr).map(|(&y, &g)| g - math::exp(y) * total));
-            }
+        if cols == 0 {
+            return Ok(CpuBuffer::default());
         }
-        Ok(CpuBuffer::from_vec(out))
+        Ok(CpuBuffer::from_vec(log_softmax_backward_kernel(
+            y.as_slice(),
+            dy.as_slice(),
+            cols,
+        )))
     }
 
     fn softmax_cross_entropy(
@@ -141,24 +225,11 @@ impl SoftmaxOps for CpuBackend {
         check_matrix(OP, logits, rows, cols)?;
         check_smoothing(OP, label_smoothing)?;
         let labels = labels_of(OP, labels, rows, cols)?;
-        let mut probs = vec![0.0; logits.len()];
-        let mut loss = Vec::with_capacity(rows);
-        if cols > 0 {
-            let off_target = label_smoothing / cols as f32;
-            let rows_iter = logits
-                .as_slice()
-                .chunks_exact(cols)
-                .zip(probs.chunks_exact_mut(cols));
-            for ((row, p), &label) in rows_iter.zip(&labels) {
-                let (m, sum) = exp_shifted(row, p);
-                let lse = m + sum.ln();
-                // Σ_c target_c · x_c with target = (1 − ε)·onehot + ε/cols.
-                let target_dot = (1.0 - label_smoothing) * row[label] + off_target * math::sum(row);
-                loss.push(lse - target_dot);
-                let inv = 1.0 / sum;
-                p.iter_mut().for_each(|v| *v *= inv);
-            }
+        if cols == 0 {
+            // Only reachable with no rows: a label could not be in 0..0.
+            return Ok((CpuBuffer::default(), CpuBuffer::default()));
         }
+        let (loss, probs) = cross_entropy_kernel(logits.as_slice(), &labels, cols, label_smoothing);
         Ok((CpuBuffer::from_vec(loss), CpuBuffer::from_vec(probs)))
     }
 
@@ -176,16 +247,16 @@ impl SoftmaxOps for CpuBackend {
         BackendError::check_len(OP, rows, dloss.len())?;
         check_smoothing(OP, label_smoothing)?;
         let labels = labels_of(OP, labels, rows, cols)?;
-        let mut out = Vec::with_capacity(probs.len());
-        if cols > 0 {
-            let off_target = label_smoothing / cols as f32;
-            let rows_iter = probs.as_slice().chunks_exact(cols).zip(dloss.as_slice());
-            for ((p, &g), &label) in rows_iter.zip(&labels) {
-                let start = out.len();
-                out.extend(p.iter().map(|&v| g * (v - off_target)));
-                out[start + label] = g * (p[label] - (1.0 - label_smoothing + off_target));
-            }
+        if cols == 0 {
+            return Ok(CpuBuffer::default());
         }
+        let out = cross_entropy_backward_kernel(
+            probs.as_slice(),
+            &labels,
+            dloss.as_slice(),
+            cols,
+            label_smoothing,
+        );
         Ok(CpuBuffer::from_vec(out))
     }
 }

@@ -1,5 +1,6 @@
 //! `DataLoader`: the order in which an epoch visits a dataset (sequential, or shuffled with a
-//! seed derived from the loader's seed and the epoch number) and the assembly of batches.
+//! seed derived from the loader's seed and the epoch number), the assembly of batches with
+//! optional augmentations, and (in `prefetch`) assembling the next batch on a worker thread.
 //!
 //! An epoch's order depends only on `(seed, epoch)`, so a run resumed from a checkpoint at
 //! epoch `e` sees exactly the batches it would have seen. Batches are filled through
@@ -7,9 +8,13 @@
 //! training loop can run without allocating per batch.
 
 mod batch;
+mod prefetch;
 
 pub use batch::Batch;
 
+use std::sync::Arc;
+
+use crate::augment::{Augment, SampleRng};
 use crate::dataset::{Dataset, elem_count};
 use crate::error::{DataError, Result};
 use crate::rng::SplitMix64;
@@ -33,12 +38,17 @@ pub struct DataLoader<'a, D: Dataset + ?Sized> {
     batch_size: usize,
     shuffle_seed: Option<u64>,
     drop_last: bool,
+    augmentations: Vec<Arc<dyn Augment>>,
+    prefetch: usize,
 }
 
 // Not derived: the derive would require `D: Clone`, but only the reference is cloned.
 impl<D: Dataset + ?Sized> Clone for DataLoader<'_, D> {
     fn clone(&self) -> Self {
-        DataLoader { ..*self }
+        DataLoader {
+            augmentations: self.augmentations.clone(),
+            ..*self
+        }
     }
 }
 
@@ -58,6 +68,8 @@ impl<'a, D: Dataset + ?Sized> DataLoader<'a, D> {
             batch_size,
             shuffle_seed: None,
             drop_last: false,
+            augmentations: Vec::new(),
+            prefetch: 0,
         })
     }
 
@@ -71,6 +83,21 @@ impl<'a, D: Dataset + ?Sized> DataLoader<'a, D> {
     /// Whether to leave out a last batch smaller than the batch size (default: keep it).
     pub fn drop_last(mut self, drop_last: bool) -> Self {
         self.drop_last = drop_last;
+        self
+    }
+
+    /// Adds an augmentation, applied to every sample's features in the order added. Its
+    /// random draws come from the shuffle seed (0 without one), the epoch and the sample's
+    /// place in the epoch.
+    pub fn augment(mut self, augmentation: impl Augment + 'static) -> Self {
+        self.augmentations.push(Arc::new(augmentation));
+        self
+    }
+
+    /// Assemble up to `depth` batches ahead on a worker thread in
+    /// [`DataLoader::for_each_batch`] (0, the default: assemble each batch when asked).
+    pub fn prefetch(mut self, depth: usize) -> Self {
+        self.prefetch = depth;
         self
     }
 
@@ -106,11 +133,15 @@ impl<'a, D: Dataset + ?Sized> DataLoader<'a, D> {
                 .saturating_mul(self.batch_size)
                 .min(order.len()),
         );
+        let augment_seed =
+            SplitMix64::for_round(self.shuffle_seed.unwrap_or(0) ^ AUGMENT_SALT, epoch).next_u64();
         Batches {
             dataset: self.dataset,
             order,
             batch_size: self.batch_size,
             next: 0,
+            augmentations: self.augmentations.clone(),
+            augment_seed,
         }
     }
 }
@@ -123,7 +154,12 @@ pub struct Batches<'a, D: Dataset + ?Sized> {
     order: Vec<usize>,
     batch_size: usize,
     next: usize,
+    augmentations: Vec<Arc<dyn Augment>>,
+    augment_seed: u64,
 }
+
+/// Keeps the augmentation streams apart from the shuffle streams of the same seed.
+const AUGMENT_SALT: u64 = 0xA076_1D64_78BD_642F;
 
 impl<D: Dataset + ?Sized> Batches<'_, D> {
     /// Fills `batch` with the next batch, reusing its buffers, and returns `Ok(true)`; returns
@@ -132,8 +168,9 @@ impl<D: Dataset + ?Sized> Batches<'_, D> {
         if self.next >= self.order.len() {
             return Ok(false);
         }
-        let end = (self.next + self.batch_size).min(self.order.len());
-        let indices = &self.order[self.next..end];
+        let start = self.next;
+        let end = (start + self.batch_size).min(self.order.len());
+        let indices = &self.order[start..end];
         self.next = end;
         let (sample_shape, target_shape) =
             (self.dataset.sample_shape(), self.dataset.target_shape());
@@ -154,6 +191,14 @@ impl<D: Dataset + ?Sized> Batches<'_, D> {
             .zip(batch.targets.chunks_exact_mut(t))
         {
             self.dataset.copy_sample(index, x, y)?;
+        }
+        if !self.augmentations.is_empty() {
+            for (k, x) in batch.features.chunks_exact_mut(f).enumerate() {
+                let mut rng = SampleRng::new(self.augment_seed, (start + k) as u64);
+                for a in &self.augmentations {
+                    a.apply(x, sample_shape, &mut rng);
+                }
+            }
         }
         set_shape(&mut batch.feature_shape, n, sample_shape);
         set_shape(&mut batch.target_shape, n, target_shape);

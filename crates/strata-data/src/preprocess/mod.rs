@@ -6,10 +6,19 @@
 //! Data is a row-major `&[f32]` of `rows × cols` values with `cols` given alongside. Statistics
 //! are accumulated in `f64`. This module owns the scalers; it never touches tensors.
 
+mod clip;
+mod encode;
+mod imputer;
 mod minmax;
+mod quantile;
+mod robust;
 mod standard;
 
+pub use clip::{ClipMethod, OutlierClipper};
+pub use encode::{OneHotEncoder, OrdinalEncoder, Unknown};
+pub use imputer::{CategoricalImputer, CategoricalStrategy, ImputeStrategy, SimpleImputer};
 pub use minmax::MinMaxScaler;
+pub use robust::RobustScaler;
 pub use standard::StandardScaler;
 
 use crate::error::{DataError, Result};

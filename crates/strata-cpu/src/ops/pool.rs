@@ -1,0 +1,246 @@
+//! Max and average pooling on the CPU: one pass over each input plane, windows clipped to the
+//! input so the padded border costs nothing. Max pooling keeps the index of each maximum for
+//! a backward pass that is a single scatter.
+
+use strata_backend::{BackendError, Pool2dSpec, PoolOps, Result};
+
+use crate::check::index;
+use crate::{CpuBackend, CpuBuffer};
+
+/// The input rows (or columns) `lo..hi` window `o` covers: `o·stride − pad ..+ kernel`,
+/// clipped to `0..len`.
+fn window(o: usize, stride: usize, pad: usize, kernel: usize, len: usize) -> (usize, usize) {
+    let start = (o * stride) as isize - pad as isize;
+    let lo = start.max(0) as usize;
+    let hi = ((start + kernel as isize).max(0) as usize).min(len);
+    (lo, hi.max(lo))
+}
+
+/// Calls `f(out_index, (y0, y1), (x0, x1))` for every output position of one plane.
+fn for_each_window(spec: &Pool2dSpec, mut f: impl FnMut(usize, (usize, usize), (usize, usize))) {
+    let (oh, ow) = (spec.out_h(), spec.out_w());
+    for oy in 0..oh {
+        let rows = window(oy, spec.stride_h, spec.pad_h, spec.kernel_h, spec.in_h);
+        for ox in 0..ow {
+            let cols = window(ox, spec.stride_w, spec.pad_w, spec.kernel_w, spec.in_w);
+            f(oy * ow + ox, rows, cols);
+        }
+    }
+}
+
+/// The common 2x2 window at stride 2 without padding (the classic `MaxPool2d(2)`).
+fn is_2x2_tiling(spec: &Pool2dSpec) -> bool {
+    spec.kernel_h == 2
+        && spec.kernel_w == 2
+        && spec.stride_h == 2
+        && spec.stride_w == 2
+        && spec.pad_h == 0
+        && spec.pad_w == 0
+}
+
+/// Max pooling of one plane with 2x2 windows at stride 2: two input rows per output row, no
+/// per-window bookkeeping. Same choice as the general path: the first maximum in row-major
+/// order (a NaN replaces any number).
+fn max_pool_2x2(src: &[f32], y: &mut [f32], idx: &mut [f32], spec: &Pool2dSpec) {
+    let (w, ow) = (spec.in_w, spec.out_w());
+    for (oy, (yr, ir)) in y
+        .chunks_exact_mut(ow)
+        .zip(idx.chunks_exact_mut(ow))
+        .enumerate()
+    {
+        let r0 = 2 * oy * w;
+        let (top, bottom) = (&src[r0..r0 + w], &src[r0 + w..r0 + 2 * w]);
+        for (ox, (yo, io)) in yr.iter_mut().zip(ir.iter_mut()).enumerate() {
+            let c = 2 * ox;
+            let (mut best, mut at) = (top[c], r0 + c);
+            for (v, pos) in [
+                (top[c + 1], r0 + c + 1),
+                (bottom[c], r0 + w + c),
+                (bottom[c + 1], r0 + w + c + 1),
+            ] {
+                if v > best || (v.is_nan() && !best.is_nan()) {
+                    best = v;
+                    at = pos;
+                }
+            }
+            *yo = best;
+            *io = at as f32;
+        }
+    }
+}
+
+fn check(op: &'static str, spec: &Pool2dSpec, input: usize, output: usize) -> Result<()> {
+    spec.validate(op)?;
+    BackendError::check_len(op, spec.input_len(), input)?;
+    BackendError::check_len(op, spec.output_len(), output)
+}
+
+impl PoolOps for CpuBackend {
+    fn max_pool2d(&self, x: &CpuBuffer, spec: Pool2dSpec) -> Result<(CpuBuffer, CpuBuffer)> {
+        check("max_pool2d", &spec, x.len(), spec.output_len())?;
+        let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
+        let mut y = vec![0.0f32; spec.output_len()];
+        let mut idx = vec![0.0f32; spec.output_len()];
+        if hw > 0 && p > 0 {
+            let planes = x.as_slice().chunks_exact(hw);
+            for ((src, yo), io) in planes
+                .zip(y.chunks_exact_mut(p))
+                .zip(idx.chunks_exact_mut(p))
+            {
+                if is_2x2_tiling(&spec) {
+                    max_pool_2x2(src, yo, io, &spec);
+                    continue;
+                }
+                for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
+                    let (mut best, mut at) = (f32::NEG_INFINITY, y0 * spec.in_w + x0);
+                    for r in y0..y1 {
+                        for (c, &v) in src[r * spec.in_w + x0..r * spec.in_w + x1]
+                            .iter()
+                            .enumerate()
+                        {
+                            // A NaN wins too, and then propagates, as in PyTorch.
+                            if v > best || v.is_nan() {
+                                best = v;
+                                at = r * spec.in_w + x0 + c;
+                                if v.is_nan() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    yo[o] = best;
+                    io[o] = at as f32;
+                });
+            }
+        }
+        Ok((CpuBuffer::from_vec(y), CpuBuffer::from_vec(idx)))
+    }
+
+    fn max_pool2d_backward(
+        &self,
+        dy: &CpuBuffer,
+        indices: &CpuBuffer,
+        spec: Pool2dSpec,
+    ) -> Result<CpuBuffer> {
+        let op = "max_pool2d_backward";
+        check(op, &spec, spec.input_len(), dy.len())?;
+        BackendError::check_len(op, spec.output_len(), indices.len())?;
+        let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
+        let mut dx = vec![0.0f32; spec.input_len()];
+        if hw > 0 && p > 0 {
+            let planes = dx.chunks_exact_mut(hw);
+            let grads = dy.as_slice().chunks_exact(p);
+            let idx = indices.as_slice().chunks_exact(p);
+            for (plane, ((d, ix), dst)) in grads.zip(idx).zip(planes).enumerate() {
+                for (pos, (&g, &i)) in d.iter().zip(ix).enumerate() {
+                    // The cheap test first; `index` builds the error message when it fails.
+                    let at = i as usize;
+                    if i >= 0.0 && i.fract() == 0.0 && at < hw {
+                        dst[at] += g;
+                    } else {
+                        index(op, "index", "output", plane * p + pos, i, hw)?;
+                    }
+                }
+            }
+        }
+        Ok(CpuBuffer::from_vec(dx))
+    }
+
+    fn avg_pool2d(&self, x: &CpuBuffer, spec: Pool2dSpec) -> Result<CpuBuffer> {
+        check("avg_pool2d", &spec, x.len(), spec.output_len())?;
+        let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
+        let scale = 1.0 / (spec.kernel_h * spec.kernel_w) as f32;
+        let mut y = vec![0.0f32; spec.output_len()];
+        if hw > 0 && p > 0 {
+            for (src, yo) in x.as_slice().chunks_exact(hw).zip(y.chunks_exact_mut(p)) {
+                for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
+                    let s: f32 = (y0..y1)
+                        .map(|r| crate::math::sum(&src[r * spec.in_w + x0..r * spec.in_w + x1]))
+                        .sum();
+                    yo[o] = s * scale;
+                });
+            }
+        }
+        Ok(CpuBuffer::from_vec(y))
+    }
+
+    fn avg_pool2d_backward(&self, dy: &CpuBuffer, spec: Pool2dSpec) -> Result<CpuBuffer> {
+        check("avg_pool2d_backward", &spec, spec.input_len(), dy.len())?;
+        let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
+        let scale = 1.0 / (spec.kernel_h * spec.kernel_w) as f32;
+        let mut dx = vec![0.0f32; spec.input_len()];
+        if hw > 0 && p > 0 {
+            for (d, dst) in dy.as_slice().chunks_exact(p).zip(dx.chunks_exact_mut(hw)) {
+                for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
+                    let g = d[o] * scale;
+                    for r in y0..y1 {
+                        for v in &mut dst[r * spec.in_w + x0..r * spec.in_w + x1] {
+                            *v += g;
+                        }
+                    }
+                });
+            }
+        }
+        Ok(CpuBuffer::from_vec(dx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(h: usize, w: usize, k: usize, s: usize, pad: usize) -> Pool2dSpec {
+        Pool2dSpec {
+            batch: 1,
+            channels: 1,
+            in_h: h,
+            in_w: w,
+            kernel_h: k,
+            kernel_w: k,
+            stride_h: s,
+            stride_w: s,
+            pad_h: pad,
+            pad_w: pad,
+        }
+    }
+
+    #[test]
+    fn max_pool2d_2x2_takes_each_window_max_and_its_index() {
+        let cpu = CpuBackend::new();
+        let x = CpuBuffer::from_vec(vec![
+            1.0, 5.0, 2.0, 0.0, //
+            3.0, 4.0, 8.0, 1.0, //
+            0.0, 0.0, 1.0, 1.0, //
+            9.0, 0.0, 1.0, 2.0,
+        ]);
+        let (y, i) = cpu.max_pool2d(&x, spec(4, 4, 2, 2, 0)).unwrap();
+        assert_eq!(y.as_slice(), &[5.0, 8.0, 9.0, 2.0]);
+        assert_eq!(i.as_slice(), &[1.0, 6.0, 12.0, 15.0]);
+        let dx = cpu
+            .max_pool2d_backward(
+                &CpuBuffer::from_vec(vec![1.0, 2.0, 3.0, 4.0]),
+                &i,
+                spec(4, 4, 2, 2, 0),
+            )
+            .unwrap();
+        let mut want = [0.0; 16];
+        want[1] = 1.0;
+        want[6] = 2.0;
+        want[12] = 3.0;
+        want[15] = 4.0;
+        assert_eq!(dx.as_slice(), &want[..]);
+    }
+
+    #[test]
+    fn avg_pool2d_counts_padding_as_zeros() {
+        let cpu = CpuBackend::new();
+        let x = CpuBuffer::from_vec(vec![4.0, 8.0, 12.0, 16.0]);
+        // 3x3 windows with padding 1 and stride 2 over a 2x2 input: one window holding all four.
+        let y = cpu.avg_pool2d(&x, spec(2, 2, 3, 2, 1)).unwrap();
+        assert_eq!(y.as_slice(), &[40.0 / 9.0]);
+        let dx = cpu
+            .avg_pool2d_backward(&CpuBuffer::from_vec(vec![9.0]), spec(2, 2, 3, 2, 1))
+            .unwrap();
+        assert_eq!(dx.as_slice(), &[1.0, 1.0, 1.0, 1.0]);
+    }
+}

@@ -1,0 +1,626 @@
+//! Recurrent layers over whole sequences: one GEMM for the input projection of every step,
+//! then per step one GEMM (`h · W_hhᵀ`) and one fused pass of the cell (gate non-linearities
+//! and state update together); backward runs the steps in reverse, one GEMM per step for the
+//! recurrent gradient, and finishes with one GEMM each for `dx`, `dW_ih` and `dW_hh`.
+//!
+//! The layouts stay batch-first throughout: the rows of one time step are strided in the
+//! `[batch, seq_len, gates·H]` buffers, and the GEMMs read them through BLAS leading dimensions
+//! instead of copying.
+//!
+//! Workspace layout (private to this file): `acts [B, T, G·H]` (activated gates; for the tanh
+//! cell the new state), `hprev [B, T, H]` (the state each step started from), then for the
+//! LSTM `cprev [B, T, H]` and `tanh(c') [B, T, H]`, for the GRU `W_hn h + b_hn [B, T, H]`.
+
+use std::ffi::c_int;
+
+use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE, cblas_sgemm};
+use strata_backend::{
+    BackendError, RecurrentOps, Result, RnnCell, RnnForward, RnnGrads, RnnOperands, RnnSpec,
+};
+
+use crate::check::{blas_dim, index, invalid};
+use crate::math::{exp, sigmoid};
+use crate::{CpuBackend, CpuBuffer};
+
+/// `tanh(x) = 1 − 2 / (e^{2x} + 1)`, through the vectorizable `exp` (saturates cleanly).
+#[inline(always)]
+fn tanh(x: f32) -> f32 {
+    1.0 - 2.0 / (exp(2.0 * x) + 1.0)
+}
+
+/// One row-major `C = op(A) · op(B) + beta · C` with explicit leading dimensions, so strided
+/// time-step rows of a batch-first buffer can be read and written in place.
+struct Gemm {
+    m: usize,
+    n: usize,
+    k: usize,
+    trans_a: bool,
+    trans_b: bool,
+}
+
+impl Gemm {
+    /// Runs the product. Dimensions were validated to fit `c_int` by [`validate`]; a zero
+    /// dimension makes it a no-op.
+    #[allow(clippy::too_many_arguments)] // the BLAS signature, kept whole so calls read like it
+    fn run(
+        &self,
+        a: &[f32],
+        lda: usize,
+        b: &[f32],
+        ldb: usize,
+        beta: f32,
+        c: &mut [f32],
+        ldc: usize,
+    ) {
+        if self.m == 0 || self.n == 0 {
+            return;
+        }
+        if self.k == 0 {
+            for row in 0..self.m {
+                for v in &mut c[row * ldc..row * ldc + self.n] {
+                    *v *= beta;
+                }
+            }
+            return;
+        }
+        // Every operand must hold its last row within the slice BLAS is given.
+        let (a_rows, a_cols) = if self.trans_a {
+            (self.k, self.m)
+        } else {
+            (self.m, self.k)
+        };
+        let (b_rows, b_cols) = if self.trans_b {
+            (self.n, self.k)
+        } else {
+            (self.k, self.n)
+        };
+        assert!(a.len() >= (a_rows - 1) * lda + a_cols, "gemm: A too short");
+        assert!(b.len() >= (b_rows - 1) * ldb + b_cols, "gemm: B too short");
+        assert!(c.len() >= (self.m - 1) * ldc + self.n, "gemm: C too short");
+        let flag = |t| {
+            if t {
+                CBLAS_TRANSPOSE::CblasTrans
+            } else {
+                CBLAS_TRANSPOSE::CblasNoTrans
+            }
+        };
+        // SAFETY: the asserts above keep every access of BLAS inside the three slices; the
+        // dimensions fit c_int (checked by `validate` for every size used here).
+        unsafe {
+            cblas_sgemm(
+                CBLAS_LAYOUT::CblasRowMajor,
+                flag(self.trans_a),
+                flag(self.trans_b),
+                self.m as c_int,
+                self.n as c_int,
+                self.k as c_int,
+                1.0,
+                a.as_ptr(),
+                lda as c_int,
+                b.as_ptr(),
+                ldb as c_int,
+                beta,
+                c.as_mut_ptr(),
+                ldc as c_int,
+            );
+        }
+    }
+}
+
+const OP_FORWARD: &str = "rnn_forward";
+const OP_BACKWARD: &str = "rnn_backward";
+
+/// Checks every operand length against `spec` and returns the lengths per batch row.
+fn validate(
+    op: &'static str,
+    spec: &RnnSpec,
+    o: &RnnOperands<'_, CpuBuffer>,
+) -> Result<Vec<usize>> {
+    let big = spec.batch.max(1) * spec.seq_len.max(1) * spec.cell.gates() * spec.hidden_size.max(1)
+        + spec.input_size;
+    blas_dim(op, "batch · seq_len · gates · hidden", big)?;
+    if spec.hidden_size == 0 {
+        return Err(invalid(op, "hidden_size must be at least 1".into()));
+    }
+    BackendError::check_len(op, spec.input_len(), o.x.len())?;
+    BackendError::check_len(op, spec.w_ih_len(), o.w_ih.len())?;
+    BackendError::check_len(op, spec.w_hh_len(), o.w_hh.len())?;
+    BackendError::check_len(op, spec.bias_len(), o.b_ih.len())?;
+    BackendError::check_len(op, spec.bias_len(), o.b_hh.len())?;
+    BackendError::check_len(op, spec.state_len(), o.h0.len())?;
+    if spec.cell.has_cell_state() {
+        BackendError::check_len(op, spec.state_len(), o.c0.len())?;
+    }
+    match o.lengths {
+        None => Ok(vec![spec.seq_len; spec.batch]),
+        Some(l) => {
+            BackendError::check_len(op, spec.batch, l.len())?;
+            l.as_slice()
+                .iter()
+                .enumerate()
+                .map(|(b, &v)| index(op, "length", "batch row", b, v, spec.seq_len + 1))
+                .collect()
+        }
+    }
+}
+
+/// Sizes shared by forward and backward.
+struct Dims {
+    b: usize,
+    t: usize,
+    i: usize,
+    h: usize,
+    gh: usize,
+}
+
+impl Dims {
+    fn new(spec: &RnnSpec) -> Self {
+        Dims {
+            b: spec.batch,
+            t: spec.seq_len,
+            i: spec.input_size,
+            h: spec.hidden_size,
+            gh: spec.cell.gates() * spec.hidden_size,
+        }
+    }
+    /// Extra saved `[B, T, H]` blocks after `acts` and `hprev`.
+    fn extra_blocks(cell: RnnCell) -> usize {
+        match cell {
+            RnnCell::Tanh => 0,
+            RnnCell::Lstm => 2,
+            RnnCell::Gru => 1,
+        }
+    }
+    fn workspace_len(&self, cell: RnnCell) -> usize {
+        self.b * self.t * (self.gh + self.h * (1 + Self::extra_blocks(cell)))
+    }
+    /// The time steps in processing order.
+    fn steps(&self, reverse: bool) -> Box<dyn Iterator<Item = usize>> {
+        if reverse {
+            Box::new((0..self.t).rev())
+        } else {
+            Box::new(0..self.t)
+        }
+    }
+}
+
+/// `C[r, :] = bias` for each of `rows` rows of width `bias.len()` at leading dimension `ld`.
+fn fill_rows(c: &mut [f32], rows: usize, ld: usize, bias: &[f32]) {
+    for r in 0..rows {
+        c[r * ld..r * ld + bias.len()].copy_from_slice(bias);
+    }
+}
+
+fn forward(
+    spec: &RnnSpec,
+    o: &RnnOperands<'_, CpuBuffer>,
+    lengths: &[usize],
+) -> RnnForward<CpuBuffer> {
+    let d = Dims::new(spec);
+    let (b, t, h, gh) = (d.b, d.t, d.h, d.gh);
+    let cell = spec.cell;
+    let bt = b * t;
+    // Input projection of every step at once, written straight into the saved gate area
+    // (`acts`), where each step then adds its recurrent part and applies the activations in
+    // place: acts = x · W_ihᵀ + b_ih (+ b_hh). For the tanh cell and the LSTM the recurrent
+    // GEMM accumulates straight into acts too (`fused`); the GRU keeps it apart because its
+    // n gate scales the recurrent part by r.
+    let fused = cell != RnnCell::Gru;
+    let mut ws = vec![0.0f32; d.workspace_len(cell)];
+    let (acts, rest) = ws.split_at_mut(bt * gh);
+    let bias: Vec<f32> = if fused {
+        o.b_ih
+            .as_slice()
+            .iter()
+            .zip(o.b_hh.as_slice())
+            .map(|(a, b)| a + b)
+            .collect()
+    } else {
+        o.b_ih.as_slice().to_vec()
+    };
+    fill_rows(acts, bt, gh, &bias);
+    Gemm {
+        m: bt,
+        n: gh,
+        k: d.i,
+        trans_a: false,
+        trans_b: true,
+    }
+    .run(o.x.as_slice(), d.i, o.w_ih.as_slice(), d.i, 1.0, acts, gh);
+    let (hprev, extra) = rest.split_at_mut(bt * h);
+    let (x1, x2) = extra.split_at_mut(extra.len().min(bt * h));
+    let mut packed = vec![0.0f32; spec.packed_len()];
+    let rows_per_b = t + cell.state_count();
+    let mut hs = o.h0.as_slice().to_vec();
+    let mut cs = if cell.has_cell_state() {
+        o.c0.as_slice().to_vec()
+    } else {
+        Vec::new()
+    };
+    let mut ghb = vec![0.0f32; if fused { 0 } else { b * gh }];
+    let w_hh = o.w_hh.as_slice();
+    let b_hh = o.b_hh.as_slice();
+    let recurrent = Gemm {
+        m: b,
+        n: gh,
+        k: h,
+        trans_a: false,
+        trans_b: true,
+    };
+    for step in d.steps(spec.reverse) {
+        if fused {
+            // The rows of this step are strided by t·gh in the batch-first acts.
+            recurrent.run(&hs, h, w_hh, h, 1.0, &mut acts[step * gh..], t * gh);
+        } else {
+            fill_rows(&mut ghb, b, gh, b_hh);
+            recurrent.run(&hs, h, w_hh, h, 1.0, &mut ghb, gh);
+        }
+        for (row, &len) in lengths.iter().enumerate() {
+            let at = row * t + step;
+            let hrow = &mut hs[row * h..(row + 1) * h];
+            hprev[at * h..(at + 1) * h].copy_from_slice(hrow);
+            if step >= len {
+                continue;
+            }
+            let a = &mut acts[at * gh..(at + 1) * gh];
+            // Each non-linearity is its own pass over a contiguous span (vectorized), then
+            // the state update.
+            match cell {
+                RnnCell::Tanh => {
+                    a.iter_mut().for_each(|v| *v = tanh(*v));
+                    hrow.copy_from_slice(a);
+                }
+                RnnCell::Lstm => {
+                    a[..2 * h].iter_mut().for_each(|v| *v = sigmoid(*v));
+                    a[2 * h..3 * h].iter_mut().for_each(|v| *v = tanh(*v));
+                    a[3 * h..].iter_mut().for_each(|v| *v = sigmoid(*v));
+                    let crow = &mut cs[row * h..(row + 1) * h];
+                    x1[at * h..(at + 1) * h].copy_from_slice(crow);
+                    let (ai, af, ag) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
+                    for (((c, &i), &f), &gg) in crow.iter_mut().zip(ai).zip(af).zip(ag) {
+                        *c = f * *c + i * gg;
+                    }
+                    let tc = &mut x2[at * h..(at + 1) * h];
+                    for (t, &c) in tc.iter_mut().zip(crow.iter()) {
+                        *t = tanh(c);
+                    }
+                    for ((hv, &o), &t) in hrow.iter_mut().zip(&a[3 * h..]).zip(tc.iter()) {
+                        *hv = o * t;
+                    }
+                }
+                RnnCell::Gru => {
+                    // r and z from the summed pre-activations; n needs r ⊙ (W_hn h + b_hn).
+                    let r = &ghb[row * gh..(row + 1) * gh];
+                    for (av, &rv) in a[..2 * h].iter_mut().zip(r) {
+                        *av += rv;
+                    }
+                    a[..2 * h].iter_mut().for_each(|v| *v = sigmoid(*v));
+                    let ghn = &mut x1[at * h..(at + 1) * h];
+                    ghn.copy_from_slice(&r[2 * h..]);
+                    let (rz, an) = a.split_at_mut(2 * h);
+                    for ((n, &rg), &hn) in an.iter_mut().zip(&rz[..h]).zip(ghn.iter()) {
+                        *n = tanh(*n + rg * hn);
+                    }
+                    for (((hv, &z), &n), _) in
+                        hrow.iter_mut().zip(&rz[h..]).zip(an.iter()).zip(0..h)
+                    {
+                        *hv = (1.0 - z) * n + z * *hv;
+                    }
+                }
+            }
+            let out = (row * rows_per_b + step) * h;
+            packed[out..out + h].copy_from_slice(hrow);
+        }
+    }
+    for row in 0..b {
+        let base = row * rows_per_b + t;
+        packed[base * h..(base + 1) * h].copy_from_slice(&hs[row * h..(row + 1) * h]);
+        if cell.has_cell_state() {
+            packed[(base + 1) * h..(base + 2) * h].copy_from_slice(&cs[row * h..(row + 1) * h]);
+        }
+    }
+    RnnForward {
+        packed: CpuBuffer::from_vec(packed),
+        workspace: CpuBuffer::from_vec(ws),
+    }
+}
+
+/// `out[j] = Σ_r x[r, j]` over `rows` rows of width `cols`.
+fn column_sums(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; cols];
+    for r in 0..rows {
+        for (o, &v) in out.iter_mut().zip(&x[r * cols..(r + 1) * cols]) {
+            *o += v;
+        }
+    }
+    out
+}
+
+fn backward(
+    spec: &RnnSpec,
+    o: &RnnOperands<'_, CpuBuffer>,
+    lengths: &[usize],
+    ws: &[f32],
+    dpacked: &[f32],
+) -> RnnGrads<CpuBuffer> {
+    let d = Dims::new(spec);
+    let (b, t, h, gh) = (d.b, d.t, d.h, d.gh);
+    let cell = spec.cell;
+    let bt = b * t;
+    let (acts, rest) = ws.split_at(bt * gh);
+    let (hprev, extra) = rest.split_at(bt * h);
+    let (x1, x2) = extra.split_at(extra.len().min(bt * h));
+    let rows_per_b = t + cell.state_count();
+    let mut dh = vec![0.0f32; b * h];
+    let mut dc = vec![0.0f32; b * h];
+    for row in 0..b {
+        let base = (row * rows_per_b + t) * h;
+        dh[row * h..(row + 1) * h].copy_from_slice(&dpacked[base..base + h]);
+        if cell.has_cell_state() {
+            dc[row * h..(row + 1) * h].copy_from_slice(&dpacked[base + h..base + 2 * h]);
+        }
+    }
+    // Pre-activation gate gradients of every step; the GRU's recurrent side differs in n.
+    let mut dgx = vec![0.0f32; bt * gh];
+    let mut dgh_sep = if cell == RnnCell::Gru {
+        vec![0.0f32; bt * gh]
+    } else {
+        Vec::new()
+    };
+    let w_hh = o.w_hh.as_slice();
+    for step in d.steps(!spec.reverse) {
+        for (row, &len) in lengths.iter().enumerate() {
+            if step >= len {
+                continue;
+            }
+            let at = row * t + step;
+            let dy = &dpacked[(row * rows_per_b + step) * h..(row * rows_per_b + step + 1) * h];
+            let dhrow = &mut dh[row * h..(row + 1) * h];
+            let a = &acts[at * gh..(at + 1) * gh];
+            let dg = &mut dgx[at * gh..(at + 1) * gh];
+            match cell {
+                RnnCell::Tanh => {
+                    for j in 0..h {
+                        let dt = dhrow[j] + dy[j];
+                        dg[j] = dt * (1.0 - a[j] * a[j]);
+                        dhrow[j] = 0.0;
+                    }
+                }
+                RnnCell::Lstm => {
+                    // Every slice cut to exactly `h` so the loop runs without bounds checks.
+                    let cprev = &x1[at * h..(at + 1) * h];
+                    let tc = &x2[at * h..(at + 1) * h];
+                    let dcrow = &mut dc[row * h..(row + 1) * h];
+                    let (ai, af, ag, ao) =
+                        (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..4 * h]);
+                    let (dgi, rest) = dg.split_at_mut(h);
+                    let (dgf, rest) = rest.split_at_mut(h);
+                    let (dgg, dgo) = rest.split_at_mut(h);
+                    let (dgo, dy, dhrow) = (&mut dgo[..h], &dy[..h], &mut dhrow[..h]);
+                    for j in 0..h {
+                        let (i, f, g, og) = (ai[j], af[j], ag[j], ao[j]);
+                        let dt = dhrow[j] + dy[j];
+                        let dcc = dcrow[j] + dt * og * (1.0 - tc[j] * tc[j]);
+                        dgi[j] = dcc * g * i * (1.0 - i);
+                        dgf[j] = dcc * cprev[j] * f * (1.0 - f);
+                        dgg[j] = dcc * i * (1.0 - g * g);
+                        dgo[j] = dt * tc[j] * og * (1.0 - og);
+                        dcrow[j] = dcc * f;
+                        dhrow[j] = 0.0;
+                    }
+                }
+                RnnCell::Gru => {
+                    let ghn = &x1[at * h..(at + 1) * h];
+                    let hp = &hprev[at * h..(at + 1) * h];
+                    let dgr = &mut dgh_sep[at * gh..(at + 1) * gh];
+                    for j in 0..h {
+                        let (r, z, n) = (a[j], a[h + j], a[2 * h + j]);
+                        let dt = dhrow[j] + dy[j];
+                        let dnp = dt * (1.0 - z) * (1.0 - n * n);
+                        let dzp = dt * (hp[j] - n) * z * (1.0 - z);
+                        let drp = dnp * ghn[j] * r * (1.0 - r);
+                        dg[j] = drp;
+                        dg[h + j] = dzp;
+                        dg[2 * h + j] = dnp;
+                        dgr[j] = drp;
+                        dgr[h + j] = dzp;
+                        dgr[2 * h + j] = dnp * r;
+                        dhrow[j] = dt * z;
+                    }
+                }
+            }
+        }
+        // dh_prev += dG_hh[step] · W_hh; rows of padded steps are zero and add nothing.
+        let dgh_all: &[f32] = if cell == RnnCell::Gru { &dgh_sep } else { &dgx };
+        if b > 0 {
+            Gemm {
+                m: b,
+                n: h,
+                k: gh,
+                trans_a: false,
+                trans_b: false,
+            }
+            .run(&dgh_all[step * gh..], t * gh, w_hh, h, 1.0, &mut dh, h);
+        }
+    }
+    let dgh_all: &[f32] = if cell == RnnCell::Gru { &dgh_sep } else { &dgx };
+    let mut dx = vec![0.0f32; bt * d.i];
+    Gemm {
+        m: bt,
+        n: d.i,
+        k: gh,
+        trans_a: false,
+        trans_b: false,
+    }
+    .run(&dgx, gh, o.w_ih.as_slice(), d.i, 0.0, &mut dx, d.i);
+    let mut dw_ih = vec![0.0f32; gh * d.i];
+    Gemm {
+        m: gh,
+        n: d.i,
+        k: bt,
+        trans_a: true,
+        trans_b: false,
+    }
+    .run(&dgx, gh, o.x.as_slice(), d.i, 0.0, &mut dw_ih, d.i);
+    let mut dw_hh = vec![0.0f32; gh * h];
+    Gemm {
+        m: gh,
+        n: h,
+        k: bt,
+        trans_a: true,
+        trans_b: false,
+    }
+    .run(dgh_all, gh, hprev, h, 0.0, &mut dw_hh, h);
+    let db_ih = column_sums(&dgx, bt, gh);
+    let db_hh = if cell == RnnCell::Gru {
+        column_sums(&dgh_sep, bt, gh)
+    } else {
+        db_ih.clone()
+    };
+    RnnGrads {
+        dx: CpuBuffer::from_vec(dx),
+        dw_ih: CpuBuffer::from_vec(dw_ih),
+        dw_hh: CpuBuffer::from_vec(dw_hh),
+        db_ih: CpuBuffer::from_vec(db_ih),
+        db_hh: CpuBuffer::from_vec(db_hh),
+        dh0: CpuBuffer::from_vec(dh),
+        dc0: CpuBuffer::from_vec(if cell.has_cell_state() {
+            dc
+        } else {
+            vec![0.0; b * h]
+        }),
+    }
+}
+
+impl RecurrentOps for CpuBackend {
+    fn rnn_forward(
+        &self,
+        spec: RnnSpec,
+        operands: RnnOperands<'_, CpuBuffer>,
+    ) -> Result<RnnForward<CpuBuffer>> {
+        let lengths = validate(OP_FORWARD, &spec, &operands)?;
+        Ok(forward(&spec, &operands, &lengths))
+    }
+
+    fn rnn_backward(
+        &self,
+        spec: RnnSpec,
+        operands: RnnOperands<'_, CpuBuffer>,
+        workspace: &CpuBuffer,
+        dpacked: &CpuBuffer,
+    ) -> Result<RnnGrads<CpuBuffer>> {
+        let lengths = validate(OP_BACKWARD, &spec, &operands)?;
+        BackendError::check_len(
+            OP_BACKWARD,
+            Dims::new(&spec).workspace_len(spec.cell),
+            workspace.len(),
+        )?;
+        BackendError::check_len(OP_BACKWARD, spec.packed_len(), dpacked.len())?;
+        Ok(backward(
+            &spec,
+            &operands,
+            &lengths,
+            workspace.as_slice(),
+            dpacked.as_slice(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_backend::BufferOps;
+
+    fn spec(cell: RnnCell) -> RnnSpec {
+        RnnSpec {
+            cell,
+            batch: 1,
+            seq_len: 1,
+            input_size: 1,
+            hidden_size: 1,
+            reverse: false,
+        }
+    }
+
+    fn run(cell: RnnCell, x: f32, w_ih: f32, w_hh: f32, h0: f32, c0: f32) -> Vec<f32> {
+        let be = CpuBackend::new();
+        let g = cell.gates();
+        let buf = |v: Vec<f32>| be.from_host_vec(v).unwrap();
+        let (x, wi, wh) = (buf(vec![x]), buf(vec![w_ih; g]), buf(vec![w_hh; g]));
+        let (bi, bh, h0, c0) = (
+            buf(vec![0.0; g]),
+            buf(vec![0.0; g]),
+            buf(vec![h0]),
+            buf(vec![c0]),
+        );
+        let o = RnnOperands {
+            x: &x,
+            w_ih: &wi,
+            w_hh: &wh,
+            b_ih: &bi,
+            b_hh: &bh,
+            h0: &h0,
+            c0: &c0,
+            lengths: None,
+        };
+        be.rnn_forward(spec(cell), o).unwrap().packed.into_vec()
+    }
+
+    #[test]
+    fn tanh_cell_one_step_matches_hand_value() {
+        // h' = tanh(0.5·1 + 0.25·2) = tanh(1)
+        let out = run(RnnCell::Tanh, 1.0, 0.5, 0.25, 2.0, 0.0);
+        assert!((out[0] - 1f32.tanh()).abs() < 1e-6, "{out:?}");
+        assert_eq!(out[0], out[1], "h_n is the last output");
+    }
+
+    #[test]
+    fn lstm_cell_one_step_matches_hand_value() {
+        // every pre-activation is 1·1 + 0·h = 1: i = f = o = σ(1), g = tanh(1)
+        let out = run(RnnCell::Lstm, 1.0, 1.0, 0.0, 0.0, 0.5);
+        let s = 1.0 / (1.0 + (-1f32).exp());
+        let c = s * 0.5 + s * 1f32.tanh();
+        assert!((out[2] - c).abs() < 1e-6, "c_n {out:?}");
+        assert!((out[0] - s * c.tanh()).abs() < 1e-6, "h {out:?}");
+    }
+
+    #[test]
+    fn gru_cell_one_step_matches_hand_value() {
+        // pre-activations 1 + 1·h0 with h0 = 0.5: r = z = σ(1.5), n = tanh(1 + r·0.5)
+        let out = run(RnnCell::Gru, 1.0, 1.0, 1.0, 0.5, 0.0);
+        let s = 1.0 / (1.0 + (-1.5f32).exp());
+        let n = (1.0 + s * 0.5).tanh();
+        assert!((out[0] - ((1.0 - s) * n + s * 0.5)).abs() < 1e-6, "{out:?}");
+    }
+
+    #[test]
+    fn length_beyond_sequence_is_an_error() {
+        let be = CpuBackend::new();
+        let buf = |v: Vec<f32>| be.from_host_vec(v).unwrap();
+        let (x, w, b, s, l) = (
+            buf(vec![1.0]),
+            buf(vec![1.0]),
+            buf(vec![0.0]),
+            buf(vec![0.0]),
+            buf(vec![2.0]),
+        );
+        let o = RnnOperands {
+            x: &x,
+            w_ih: &w,
+            w_hh: &w,
+            b_ih: &b,
+            b_hh: &b,
+            h0: &s,
+            c0: &s,
+            lengths: Some(&l),
+        };
+        let err = be
+            .rnn_forward(spec(RnnCell::Tanh), o)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("length 2 at batch row 0 is outside 0..2"),
+            "{err}"
+        );
+    }
+}

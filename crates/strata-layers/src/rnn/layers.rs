@@ -1,0 +1,86 @@
+//! The public recurrent layers: thin, named wrappers over the shared [`Recurrent`] engine.
+
+use strata_core::{Param, Result, RnnCell, Tensor};
+
+use super::recurrent::{Recurrent, RnnOutput, RnnState};
+use crate::module::{BuildContext, Mode, Module};
+
+macro_rules! recurrent_layer {
+    ($(#[$doc:meta])* $name:ident, $cell:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(Recurrent);
+
+        impl $name {
+            /// An unbuilt single-layer, unidirectional layer with `hidden` features that
+            /// returns its final hidden state; the input size is inferred at build.
+            pub fn new(hidden: usize) -> Self {
+                $name(Recurrent::new($cell, hidden))
+            }
+            /// Stacks `n` layers (default 1).
+            pub fn num_layers(mut self, n: usize) -> Self {
+                self.0.num_layers = n;
+                self
+            }
+            /// Runs a second direction over each sequence in reverse and concatenates the two
+            /// (default `false`).
+            pub fn bidirectional(mut self, on: bool) -> Self {
+                self.0.bidirectional = on;
+                self
+            }
+            /// Returns every step's output `[batch, seq_len, directions·hidden]` from
+            /// `Module::forward` instead of the final state `[batch, directions·hidden]`.
+            pub fn return_sequences(mut self, on: bool) -> Self {
+                self.0.return_sequences = on;
+                self
+            }
+            /// Dropout probability on the input of every layer but the first, in training.
+            pub fn dropout(mut self, p: f32) -> Self {
+                self.0.dropout = p;
+                self
+            }
+            /// The full forward pass: outputs of every step and final states, with optional
+            /// initial states and per-sequence lengths.
+            pub fn forward_seq(&self, x: &Tensor, state: &RnnState, mode: Mode) -> Result<RnnOutput> {
+                self.0.forward_seq(x, state, mode)
+            }
+            /// Replaces the parameter PyTorch calls `name` (`weight_ih_l0`, ...) by `value`.
+            pub fn set_parameter(&mut self, name: &str, value: Tensor) -> Result<()> {
+                self.0.set_parameter(name, value)
+            }
+        }
+
+        impl Module for $name {
+            fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
+                self.0.build(input, ctx)
+            }
+            fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
+                let out = self.0.forward_seq(x, &RnnState::default(), mode)?;
+                self.0.module_output(out)
+            }
+            fn parameters(&self) -> Vec<Param> {
+                self.0.parameters()
+            }
+            fn kind(&self) -> String {
+                self.0.kind()
+            }
+        }
+    };
+}
+
+recurrent_layer!(
+    /// Elman RNN: `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`, as PyTorch's `nn.RNN`.
+    SimpleRnn,
+    RnnCell::Tanh
+);
+recurrent_layer!(
+    /// LSTM with PyTorch's gate order i, f, g, o (`nn.LSTM`).
+    Lstm,
+    RnnCell::Lstm
+);
+recurrent_layer!(
+    /// GRU with PyTorch's gate order r, z, n and `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`
+    /// (`nn.GRU`).
+    Gru,
+    RnnCell::Gru
+);

@@ -1,0 +1,350 @@
+//! The engine shared by `SimpleRnn`, `Lstm` and `Gru`: layers, directions, dropout between
+//! layers, lengths and initial/final states, on top of the one-op-per-direction
+//! [`Tensor::rnn`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use strata_backend::random::derive_seed;
+use strata_core::{Error, Param, Result, RnnCell, RnnInputs, Tensor};
+
+use crate::init::Init;
+use crate::module::{BuildContext, Mode};
+
+/// Optional inputs of a recurrent forward pass beyond the sequences themselves.
+#[derive(Debug, Clone, Default)]
+pub struct RnnState {
+    /// Initial hidden state `[layers · directions, batch, hidden]` (zeros when `None`).
+    pub h0: Option<Tensor>,
+    /// Initial cell state of an LSTM, same shape (zeros when `None`).
+    pub c0: Option<Tensor>,
+    /// Valid steps per sequence, `[batch]` (integers as `f32`): padding past a sequence's
+    /// length never changes any result.
+    pub lengths: Option<Tensor>,
+}
+
+/// What a recurrent layer computes.
+#[derive(Debug, Clone)]
+pub struct RnnOutput {
+    /// The last layer's output at every step, `[batch, seq_len, directions · hidden]` (zero
+    /// at padded steps).
+    pub output: Tensor,
+    /// Final hidden state of every layer and direction, `[layers · directions, batch, hidden]`
+    /// (PyTorch's order: layer 0 forward, layer 0 reverse, layer 1 forward, ...).
+    pub h_n: Tensor,
+    /// Final cell state (LSTM only), same shape as `h_n`.
+    pub c_n: Option<Tensor>,
+}
+
+/// The four parameters of one layer and direction, PyTorch's layout.
+#[derive(Debug, Clone)]
+struct Weights {
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+}
+
+/// A configurable multi-layer, optionally bidirectional recurrent stack of one cell kind.
+#[derive(Debug)]
+pub(crate) struct Recurrent {
+    pub(crate) cell: RnnCell,
+    pub(crate) hidden: usize,
+    pub(crate) num_layers: usize,
+    pub(crate) bidirectional: bool,
+    pub(crate) return_sequences: bool,
+    pub(crate) dropout: f32,
+    weights: Vec<Weights>,
+    input_size: Option<usize>,
+    dropout_seed: u64,
+    calls: AtomicU64,
+}
+
+impl Recurrent {
+    pub(crate) fn new(cell: RnnCell, hidden: usize) -> Self {
+        Recurrent {
+            cell,
+            hidden,
+            num_layers: 1,
+            bidirectional: false,
+            return_sequences: false,
+            dropout: 0.0,
+            weights: Vec::new(),
+            input_size: None,
+            dropout_seed: 0,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    fn directions(&self) -> usize {
+        if self.bidirectional { 2 } else { 1 }
+    }
+
+    pub(crate) fn kind(&self) -> String {
+        let name = match self.cell {
+            RnnCell::Tanh => "SimpleRnn",
+            RnnCell::Lstm => "Lstm",
+            RnnCell::Gru => "Gru",
+        };
+        let bi = if self.bidirectional {
+            ", bidirectional"
+        } else {
+            ""
+        };
+        format!("{name}({}, layers={}{bi})", self.hidden, self.num_layers)
+    }
+
+    pub(crate) fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
+        let kind = self.kind();
+        let [steps, features] = *input else {
+            return Err(Error::shape(
+                "rnn",
+                format!("{kind} expects samples of shape [seq_len, features]; got {input:?}"),
+            ));
+        };
+        if self.hidden == 0 || self.num_layers == 0 {
+            return Err(Error::invalid(
+                kind,
+                "hidden size and layer count must be at least 1",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(Error::invalid(
+                kind,
+                format!("dropout must be in [0, 1); got {}", self.dropout),
+            ));
+        }
+        let out_features = self.directions() * self.hidden;
+        let output = if self.return_sequences {
+            vec![steps, out_features]
+        } else {
+            vec![out_features]
+        };
+        if let Some(built) = self.input_size {
+            if built != features {
+                return Err(Error::shape(
+                    "rnn",
+                    format!(
+                        "{kind} was built for {built} input features but the input shape {input:?} has {features}"
+                    ),
+                ));
+            }
+            return Ok(output);
+        }
+        // PyTorch's default: every parameter U(−1/√H, 1/√H).
+        let bound = 1.0 / (self.hidden as f32).sqrt();
+        let init = Init::Uniform {
+            low: -bound,
+            high: bound,
+        };
+        let g = self.cell.gates() * self.hidden;
+        let device = ctx.device();
+        for layer in 0..self.num_layers {
+            let in_size = if layer == 0 { features } else { out_features };
+            for _ in 0..self.directions() {
+                let mut draw = |shape: &[usize]| -> Result<Tensor> {
+                    Ok(init
+                        .tensor(shape, in_size, g, ctx.next_seed(), &device)?
+                        .variable())
+                };
+                let w = Weights {
+                    w_ih: draw(&[g, in_size])?,
+                    w_hh: draw(&[g, self.hidden])?,
+                    b_ih: draw(&[g])?,
+                    b_hh: draw(&[g])?,
+                };
+                self.weights.push(w);
+            }
+        }
+        self.dropout_seed = ctx.next_seed();
+        self.input_size = Some(features);
+        Ok(output)
+    }
+
+    pub(crate) fn parameters(&self) -> Vec<Param> {
+        let mut params = Vec::with_capacity(4 * self.weights.len());
+        for (k, w) in self.weights.iter().enumerate() {
+            let (layer, dir) = (k / self.directions(), k % self.directions());
+            let suffix = if dir == 1 { "_reverse" } else { "" };
+            for (name, t) in [
+                ("weight_ih", &w.w_ih),
+                ("weight_hh", &w.w_hh),
+                ("bias_ih", &w.b_ih),
+                ("bias_hh", &w.b_hh),
+            ] {
+                params.push(Param::new(format!("{name}_l{layer}{suffix}"), t.clone()));
+            }
+        }
+        params
+    }
+
+    /// Replaces the parameter named as PyTorch does (`weight_ih_l0_reverse`, ...) by `value`
+    /// (made a variable); used to load weights from elsewhere.
+    pub(crate) fn set_parameter(&mut self, name: &str, value: Tensor) -> Result<()> {
+        let position = self
+            .parameters()
+            .iter()
+            .position(|p| p.name() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    self.kind(),
+                    format!("no parameter named {name} (is the layer built?)"),
+                )
+            })?;
+        let w = &mut self.weights[position / 4];
+        let slot = match position % 4 {
+            0 => &mut w.w_ih,
+            1 => &mut w.w_hh,
+            2 => &mut w.b_ih,
+            _ => &mut w.b_hh,
+        };
+        if slot.dims() != value.dims() {
+            return Err(Error::shape(
+                "rnn",
+                format!("{name} must be {}; got {}", slot.shape(), value.shape()),
+            ));
+        }
+        *slot = if value.is_variable() {
+            value
+        } else {
+            value.variable()
+        };
+        Ok(())
+    }
+
+    /// Layer `layer`, direction `dir` slice of a stacked `[L·D, B, H]` state.
+    fn state_slice(&self, s: Option<&Tensor>, k: usize, batch: usize) -> Result<Option<Tensor>> {
+        s.map(|s| s.narrow(0, k, 1)?.reshape([batch, self.hidden]))
+            .transpose()
+    }
+
+    fn check_state(&self, name: &str, s: Option<&Tensor>, batch: usize) -> Result<()> {
+        let expected = [self.num_layers * self.directions(), batch, self.hidden];
+        match s {
+            Some(s) if s.dims() != expected => Err(Error::shape(
+                "rnn",
+                format!(
+                    "{}: {name} must be {expected:?} (layers·directions, batch, hidden); got {}",
+                    self.kind(),
+                    s.shape()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn forward_seq(
+        &self,
+        x: &Tensor,
+        state: &RnnState,
+        mode: Mode,
+    ) -> Result<RnnOutput> {
+        let kind = self.kind();
+        let Some(input_size) = self.input_size else {
+            return Err(Error::invalid(
+                "forward",
+                format!("{kind} was not built: call Sequential::build or Module::build first"),
+            ));
+        };
+        let [batch, steps, features] = *x.dims() else {
+            return Err(Error::shape(
+                "rnn",
+                format!(
+                    "{kind} expects a batch [batch, seq_len, {input_size}]; got {}",
+                    x.shape()
+                ),
+            ));
+        };
+        if features != input_size {
+            return Err(Error::shape(
+                "rnn",
+                format!(
+                    "{kind}: the input is {} ({features} features per step) but the layer was \
+                     built for {input_size} features",
+                    x.shape()
+                ),
+            ));
+        }
+        self.check_state("h0", state.h0.as_ref(), batch)?;
+        self.check_state("c0", state.c0.as_ref(), batch)?;
+        if state.c0.is_some() && self.cell != RnnCell::Lstm {
+            return Err(Error::invalid(
+                kind,
+                "only an Lstm takes an initial cell state c0",
+            ));
+        }
+        let call = if mode.is_train() && self.dropout > 0.0 {
+            self.calls.fetch_add(1, Ordering::Relaxed)
+        } else {
+            0
+        };
+        let mut layer_input = x.clone();
+        let (mut h_n, mut c_n) = (Vec::new(), Vec::new());
+        for layer in 0..self.num_layers {
+            if layer > 0 && mode.is_train() && self.dropout > 0.0 {
+                let seed = derive_seed(derive_seed(self.dropout_seed, call), layer as u64);
+                layer_input = layer_input.dropout(self.dropout, seed)?;
+            }
+            let mut outputs = Vec::with_capacity(2);
+            for dir in 0..self.directions() {
+                let k = layer * self.directions() + dir;
+                let w = &self.weights[k];
+                let h0 = self.state_slice(state.h0.as_ref(), k, batch)?;
+                let c0 = self.state_slice(state.c0.as_ref(), k, batch)?;
+                let packed = Tensor::rnn(
+                    self.cell,
+                    dir == 1,
+                    RnnInputs {
+                        x: &layer_input,
+                        w_ih: &w.w_ih,
+                        w_hh: &w.w_hh,
+                        b_ih: &w.b_ih,
+                        b_hh: &w.b_hh,
+                        h0: h0.as_ref(),
+                        c0: c0.as_ref(),
+                        lengths: state.lengths.as_ref(),
+                    },
+                )?;
+                outputs.push(packed.narrow(1, 0, steps)?);
+                h_n.push(
+                    packed
+                        .narrow(1, steps, 1)?
+                        .reshape([1, batch, self.hidden])?,
+                );
+                if self.cell.has_cell_state() {
+                    c_n.push(
+                        packed
+                            .narrow(1, steps + 1, 1)?
+                            .reshape([1, batch, self.hidden])?,
+                    );
+                }
+            }
+            layer_input = if outputs.len() == 1 {
+                outputs.remove(0)
+            } else {
+                Tensor::cat(&outputs, 2)?
+            };
+        }
+        Ok(RnnOutput {
+            output: layer_input,
+            h_n: Tensor::cat(&h_n, 0)?,
+            c_n: if c_n.is_empty() {
+                None
+            } else {
+                Some(Tensor::cat(&c_n, 0)?)
+            },
+        })
+    }
+
+    /// The `Module` output: every step's output, or the last layer's final hidden state with
+    /// the directions concatenated (`[batch, directions · hidden]`).
+    pub(crate) fn module_output(&self, out: RnnOutput) -> Result<Tensor> {
+        if self.return_sequences {
+            return Ok(out.output);
+        }
+        let d = self.directions();
+        let first = (self.num_layers - 1) * d;
+        let last = out.h_n.narrow(0, first, d)?;
+        let batch = last.dims()[1];
+        last.permute(&[1, 0, 2])?.reshape([batch, d * self.hidden])
+    }
+}

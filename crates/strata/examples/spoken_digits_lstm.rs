@@ -1,0 +1,279 @@
+//! Spoken digits (FSDD as 13-coefficient MFCC sequences, 6-92 frames) with a bidirectional
+//! LSTM: coefficients standardized on the training split, sequences padded to the longest and
+//! run over their true lengths, both final states → Dense(10). Adam lr 3e-3, held-out seeded
+//! 20% split stratified by digit; with `--json` the last line is one JSON object.
+//!
+//! `cargo run --release --example spoken_digits_lstm -- --json`. The CSV parsing is minimal
+//! and local (the data crate's CSV reader was still being written).
+
+mod common;
+
+use std::path::Path;
+
+use common::{Args, Stopwatch, print_json};
+use strata::layers::{BuildContext, CrossEntropyLoss, Dense, Lstm, Mode, Module, RnnState};
+use strata::optim::Adam;
+use strata::{Device, Error, Param, Result, Tensor, no_grad};
+
+const COEFFS: usize = 13;
+
+/// One utterance: frames × 13 coefficients and its digit.
+struct Utterance {
+    frames: Vec<f32>,
+    label: usize,
+}
+
+fn read_csv(path: &Path) -> Result<Vec<Vec<f32>>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    text.lines()
+        .skip(1)
+        .enumerate()
+        .map(|(n, line)| {
+            line.split(',')
+                .map(|v| {
+                    v.trim().parse::<f32>().map_err(|_| {
+                        Error::format(path, format!("line {}: `{v}` is not a number", n + 2))
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn load(dir: &Path) -> Result<Vec<Utterance>> {
+    let utts = read_csv(&dir.join("utterances.csv"))?;
+    let mfcc = read_csv(&dir.join("mfcc.csv"))?;
+    utts.iter()
+        .map(|u| {
+            let [_, label, n, first] = u[..] else {
+                return Err(Error::format(
+                    dir.join("utterances.csv"),
+                    "expected utt,label,n_frames,first_row",
+                ));
+            };
+            let (n, first) = (n as usize, first as usize);
+            let rows = mfcc.get(first..first + n).ok_or_else(|| {
+                Error::format(
+                    dir.join("mfcc.csv"),
+                    format!("rows {first}..{} missing", first + n),
+                )
+            })?;
+            let frames = rows
+                .iter()
+                .flat_map(|r| r[2..2 + COEFFS].iter().copied())
+                .collect();
+            Ok(Utterance {
+                frames,
+                label: label as usize,
+            })
+        })
+        .collect()
+}
+
+/// A seeded split stratified by label: every `5`th utterance of each digit (after a
+/// shuffle) is held out.
+fn split(utts: Vec<Utterance>, seed: u64) -> (Vec<Utterance>, Vec<Utterance>) {
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut keyed: Vec<(u64, Utterance)> = utts
+        .into_iter()
+        .map(|u| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state, u)
+        })
+        .collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    let mut seen = [0usize; 10];
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for (_, u) in keyed {
+        seen[u.label % 10] += 1;
+        if seen[u.label % 10] % 5 == 0 {
+            test.push(u)
+        } else {
+            train.push(u)
+        }
+    }
+    (train, test)
+}
+
+/// BiLSTM over the true lengths → Dense on both final states.
+struct DigitLstm {
+    lstm: Lstm,
+    head: Dense,
+}
+
+impl DigitLstm {
+    fn logits(&self, x: &Tensor, lengths: &Tensor, mode: Mode) -> Result<Tensor> {
+        let state = RnnState {
+            lengths: Some(lengths.clone()),
+            ..RnnState::default()
+        };
+        let out = self.lstm.forward_seq(x, &state, mode)?;
+        let (batch, hidden) = (out.h_n.dims()[1], out.h_n.dims()[2]);
+        self.head.forward(
+            &out.h_n.permute(&[1, 0, 2])?.reshape([batch, 2 * hidden])?,
+            mode,
+        )
+    }
+    fn parameters(&self) -> Vec<Param> {
+        let mut p = self.lstm.parameters();
+        p.extend(
+            self.head
+                .parameters()
+                .into_iter()
+                .map(|p| p.with_prefix("head")),
+        );
+        p
+    }
+}
+
+/// A batch: padded frames `[n, max_len, 13]`, lengths `[n]`, labels `[n]`.
+fn batch(utts: &[&Utterance], device: &Device) -> Result<(Tensor, Tensor, Tensor)> {
+    let max_len = utts
+        .iter()
+        .map(|u| u.frames.len() / COEFFS)
+        .max()
+        .unwrap_or(1);
+    let mut x = vec![0.0f32; utts.len() * max_len * COEFFS];
+    for (i, u) in utts.iter().enumerate() {
+        x[i * max_len * COEFFS..i * max_len * COEFFS + u.frames.len()].copy_from_slice(&u.frames);
+    }
+    let lengths: Vec<f32> = utts
+        .iter()
+        .map(|u| (u.frames.len() / COEFFS) as f32)
+        .collect();
+    let labels: Vec<f32> = utts.iter().map(|u| u.label as f32).collect();
+    Ok((
+        Tensor::from_vec(x, [utts.len(), max_len, COEFFS], device)?,
+        Tensor::from_vec(lengths, [utts.len()], device)?,
+        Tensor::from_vec(labels, [utts.len()], device)?,
+    ))
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args = Args::parse(15, 32)?;
+    let subset = Path::new(env!("CARGO_MANIFEST_DIR")).join("../strata-data/data/fsdd-mfcc-subset");
+    let (dir, is_subset) = args.data_dir("fsdd_mfcc", &subset);
+    eprintln!(
+        "data: {}{}",
+        dir.display(),
+        if is_subset {
+            " (small committed subset)"
+        } else {
+            ""
+        }
+    );
+    let (mut train, mut test) = split(load(&dir)?, args.seed);
+    if let Some(n) = args.limit {
+        train.truncate(n);
+    }
+    // Standardize each coefficient with the training frames' mean and standard deviation.
+    let mut mean = [0.0f64; COEFFS];
+    let mut sq = [0.0f64; COEFFS];
+    let mut count = 0.0;
+    for u in &train {
+        for f in u.frames.chunks(COEFFS) {
+            for c in 0..COEFFS {
+                mean[c] += f64::from(f[c]);
+                sq[c] += f64::from(f[c]) * f64::from(f[c]);
+            }
+            count += 1.0;
+        }
+    }
+    let std: Vec<f64> = (0..COEFFS)
+        .map(|c| {
+            mean[c] /= count;
+            (sq[c] / count - mean[c] * mean[c]).max(1e-12).sqrt()
+        })
+        .collect();
+    for u in train.iter_mut().chain(test.iter_mut()) {
+        for f in u.frames.chunks_mut(COEFFS) {
+            for c in 0..COEFFS {
+                f[c] = ((f64::from(f[c]) - mean[c]) / std[c]) as f32;
+            }
+        }
+    }
+    eprintln!("train {} utterances, test {}", train.len(), test.len());
+
+    let device = args.device;
+    let mut model = DigitLstm {
+        lstm: Lstm::new(96).bidirectional(true),
+        head: Dense::new(10),
+    };
+    let mut ctx = BuildContext::new(device, args.seed);
+    let out = model.lstm.build(&[1, COEFFS], &mut ctx)?;
+    model.head.build(&out, &mut ctx)?;
+    let params = model.parameters();
+    let mut optimizer = Adam::new(args.lr.unwrap_or(3e-3));
+    let loss_fn = CrossEntropyLoss::new();
+    let clock = Stopwatch::start();
+    let mut seen = 0usize;
+    for epoch in 0..args.epochs {
+        // Shuffle by a per-epoch key, then batch.
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        let mut state = args
+            .seed
+            .wrapping_add(epoch as u64 + 1)
+            .wrapping_mul(0x2545_F491_4F6C_DD1D);
+        for i in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let mut total = 0.0;
+        for rows in order.chunks(args.batch_size) {
+            let utts: Vec<&Utterance> = rows.iter().map(|&r| &train[r]).collect();
+            let (x, lengths, y) = batch(&utts, &device)?;
+            let logits = model.logits(&x, &lengths, Mode::Train)?;
+            let loss = strata::layers::Loss::forward(&loss_fn, &logits, &y)?;
+            let grads = loss.backward()?;
+            strata::optim::Optimizer::step(&mut optimizer, &params, &grads)?;
+            total += loss.to_scalar()? * rows.len() as f32;
+            seen += rows.len();
+        }
+        eprintln!(
+            "epoch {}: loss {:.4}",
+            epoch + 1,
+            total / train.len() as f32
+        );
+    }
+    let train_secs = clock.secs();
+
+    let mut correct = 0usize;
+    for chunk in test.chunks(256) {
+        let utts: Vec<&Utterance> = chunk.iter().collect();
+        let (x, lengths, _) = batch(&utts, &device)?;
+        let logits = no_grad(|| model.logits(&x, &lengths, Mode::Eval))?.to_vec()?;
+        for (row, u) in logits.chunks(10).zip(chunk) {
+            let best = row
+                .iter()
+                .enumerate()
+                .fold(0, |b, (i, &v)| if v > row[b] { i } else { b });
+            correct += usize::from(best == u.label);
+        }
+    }
+    let accuracy = correct as f64 / test.len().max(1) as f64;
+    eprintln!("test accuracy {accuracy:.4}");
+    if args.json {
+        print_json(serde_json::json!({
+            "example": "spoken_digits_lstm",
+            "device": device.to_string(),
+            "epochs": args.epochs,
+            "train_samples_per_sec": seen as f64 / train_secs,
+            "test_accuracy": accuracy,
+            "train_samples": train.len(),
+            "test_samples": test.len(),
+            "subset": is_subset,
+        }));
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Golden values from PyTorch for the convolution, pooling and batch-norm layers (issue 3):
+//! forward outputs and the gradients of `sum(y · upstream)` for the input and every
+//! parameter. Written by `conv()` in `scripts/golden/generate.py`.
+
+use std::path::Path;
+
+use serde_json::Value;
+use strata::layers::{
+    AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, BuildContext, Conv1d, Conv2d, GlobalAvgPool,
+    GlobalMaxPool, MaxPool1d, MaxPool2d, Mode, Module, Padding,
+};
+use strata::{Device, Tensor};
+
+const DEV: Device = Device::Cpu;
+
+fn cases() -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/conv.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["cases"].as_array().unwrap().clone()
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
+}
+
+fn dims(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().expect("int") as usize)
+        .collect()
+}
+
+fn num(v: &Value) -> usize {
+    v.as_u64().expect("int") as usize
+}
+
+#[track_caller]
+fn assert_close(what: &str, found: &[f32], expected: &[f32]) {
+    assert_eq!(found.len(), expected.len(), "{what}: length");
+    for (i, (f, e)) in found.iter().zip(expected).enumerate() {
+        assert!(
+            (f - e).abs() <= 1e-4 + 1e-4 * e.abs(),
+            "{what}: element {i}: found {f}, PyTorch gives {e}"
+        );
+    }
+}
+
+fn padding(v: &Value) -> Padding {
+    match v {
+        Value::String(s) if s == "same" => Padding::Same,
+        other => Padding::from(num(other)),
+    }
+}
+
+/// Builds the case's layer for per-sample input `sample`, loading its parameters.
+fn layer(case: &Value, sample: &[usize]) -> Box<dyn Module> {
+    let name = case["layer"].as_str().unwrap();
+    let mut m: Box<dyn Module> = match name {
+        "conv2d" => {
+            let k = dims(&case["kernel"]);
+            Box::new(
+                Conv2d::new(num(&case["filters"]), k[0])
+                    .kernel_size([k[0], k[1]])
+                    .stride(num(&case["stride"]))
+                    .padding(padding(&case["padding"]))
+                    .dilation(num(&case["dilation"]))
+                    .groups(num(&case["groups"]))
+                    .with_bias(case.get("bias").is_some()),
+            )
+        }
+        "conv1d" => Box::new(
+            Conv1d::new(num(&case["filters"]), dims(&case["kernel"])[0])
+                .stride(num(&case["stride"]))
+                .padding(padding(&case["padding"]))
+                .dilation(num(&case["dilation"]))
+                .groups(num(&case["groups"])),
+        ),
+        "max_pool2d" => Box::new(
+            MaxPool2d::new(num(&case["kernel"]))
+                .stride(num(&case["stride"]))
+                .padding(num(&case["padding"])),
+        ),
+        "avg_pool2d" => Box::new(
+            AvgPool2d::new(num(&case["kernel"]))
+                .stride(num(&case["stride"]))
+                .padding(num(&case["padding"])),
+        ),
+        "max_pool1d" => Box::new(
+            MaxPool1d::new(num(&case["kernel"]))
+                .stride(num(&case["stride"]))
+                .padding(num(&case["padding"])),
+        ),
+        "avg_pool1d" => Box::new(
+            AvgPool1d::new(num(&case["kernel"]))
+                .stride(num(&case["stride"]))
+                .padding(num(&case["padding"])),
+        ),
+        "global_avg_pool" => Box::new(GlobalAvgPool),
+        "global_max_pool" => Box::new(GlobalMaxPool),
+        "batch_norm2d" => Box::new(BatchNorm2d::new()),
+        "batch_norm1d" => Box::new(BatchNorm1d::new()),
+        other => panic!("unknown layer {other}"),
+    };
+    let out = m.build(sample, &mut BuildContext::new(DEV, 0)).unwrap();
+    assert_eq!(
+        out,
+        dims(&case["y_shape"])[1..],
+        "{name}: built output shape"
+    );
+    for p in m.parameters() {
+        let key = match (name, p.name()) {
+            ("batch_norm2d" | "batch_norm1d", "weight") => "gamma",
+            ("batch_norm2d" | "batch_norm1d", "bias") => "beta",
+            (_, other) => other,
+        };
+        let t = p.tensor();
+        t.assign(&Tensor::from_vec(floats(&case[key]), t.dims().to_vec(), &DEV).unwrap())
+            .unwrap();
+    }
+    m
+}
+
+#[test]
+fn conv_pool_and_batch_norm_layers_match_pytorch() {
+    let all = cases();
+    assert!(all.len() >= 19, "conv.json has {} cases", all.len());
+    for case in &all {
+        let name = case["layer"].as_str().unwrap();
+        let shape = dims(&case["x_shape"]);
+        let m = layer(case, &shape[1..]);
+        let x = Tensor::from_vec(floats(&case["x"]), shape, &DEV)
+            .unwrap()
+            .variable();
+        let y = m.forward(&x, Mode::Train).unwrap();
+        assert_eq!(
+            y.dims(),
+            &dims(&case["y_shape"])[..],
+            "{name}: output shape"
+        );
+        assert_close(
+            &format!("{name} y"),
+            &y.to_vec().unwrap(),
+            &floats(&case["y"]),
+        );
+        let up = Tensor::from_vec(floats(&case["upstream"]), y.dims().to_vec(), &DEV).unwrap();
+        let grads = y.mul(&up).unwrap().sum_all().unwrap().backward().unwrap();
+        assert_close(
+            &format!("{name} dx"),
+            &grads.get(&x).unwrap().to_vec().unwrap(),
+            &floats(&case["dx"]),
+        );
+        for p in m.parameters() {
+            let key = match (name, p.name()) {
+                ("batch_norm2d" | "batch_norm1d", "weight") => "dgamma",
+                ("batch_norm2d" | "batch_norm1d", "bias") => "dbeta",
+                (_, "weight") => "dweight",
+                (_, _) => "dbias",
+            };
+            let g = grads.get(p.tensor()).unwrap().to_vec().unwrap();
+            assert_close(&format!("{name} {key}"), &g, &floats(&case[key]));
+        }
+        if name.starts_with("batch_norm") {
+            let b = m.buffers();
+            assert_close(
+                "running_mean",
+                &b[0].tensor().to_vec().unwrap(),
+                &floats(&case["running_mean"]),
+            );
+            assert_close(
+                "running_var",
+                &b[1].tensor().to_vec().unwrap(),
+                &floats(&case["running_var"]),
+            );
+            let ye = m.forward(&x, Mode::Eval).unwrap();
+            assert_close(
+                &format!("{name} y_eval"),
+                &ye.to_vec().unwrap(),
+                &floats(&case["y_eval"]),
+            );
+        }
+    }
+}
