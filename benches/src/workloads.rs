@@ -137,7 +137,9 @@ pub fn w3_lstm_train(device: &Device) -> Result<Workload> {
     let params = model.parameters();
     let mut opt = Adam::new(1e-3);
     let loss_fn = CrossEntropyLoss::new();
-    let ids: Vec<f32> = (0..batch * steps).map(|i| ((i * 7919) % vocab) as f32).collect();
+    let ids: Vec<f32> = (0..batch * steps)
+        .map(|i| ((i * 7919) % vocab) as f32)
+        .collect();
     let x = Tensor::from_vec(ids, [batch, steps], device)?;
     let labels: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
     let y = Tensor::from_vec(labels, [batch], device)?;
@@ -166,7 +168,9 @@ pub fn w4_conv1d_text_train(device: &Device) -> Result<Workload> {
     let params = model.parameters();
     let mut opt = Adam::new(1e-3);
     let loss_fn = CrossEntropyLoss::new();
-    let ids: Vec<f32> = (0..batch * steps).map(|i| ((i * 7919) % vocab) as f32).collect();
+    let ids: Vec<f32> = (0..batch * steps)
+        .map(|i| ((i * 7919) % vocab) as f32)
+        .collect();
     let x = Tensor::from_vec(ids, [batch, steps], device)?;
     let labels: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
     let y = Tensor::from_vec(labels, [batch], device)?;

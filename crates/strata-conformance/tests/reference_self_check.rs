@@ -500,3 +500,43 @@ fn in_place_ops_and_buffers_match_hand_values() {
     ));
     assert_eq!(R.to_host(&R.full(2, 7.0).unwrap()).unwrap(), vec![7.0, 7.0]);
 }
+
+#[test]
+fn reference_rnn_matches_hand_values_and_honours_lengths() {
+    // Tanh cell, one feature, hidden 1: h1 = tanh(0.5·1 + 0.25·0) , h2 = tanh(0.5·2 + 0.25·h1).
+    let spec = RnnSpec {
+        cell: RnnCell::Tanh,
+        batch: 2,
+        seq_len: 2,
+        input_size: 1,
+        hidden_size: 1,
+        reverse: false,
+    };
+    let buf = |v: &[f32]| RefBuffer(v.to_vec());
+    let (x, wi, wh, zero, h0) = (
+        buf(&[1.0, 2.0, 1.0, 2.0]),
+        buf(&[0.5]),
+        buf(&[0.25]),
+        buf(&[0.0]),
+        buf(&[0.0, 0.0]),
+    );
+    let lengths = buf(&[2.0, 1.0]);
+    let operands = RnnOperands {
+        x: &x,
+        w_ih: &wi,
+        w_hh: &wh,
+        b_ih: &zero,
+        b_hh: &zero,
+        h0: &h0,
+        c0: &h0,
+        lengths: Some(&lengths),
+    };
+    let out = R.rnn_forward(spec, operands).unwrap().packed.0;
+    let h1 = 0.5f32.tanh();
+    let h2 = (1.0 + 0.25 * h1).tanh();
+    // Row 0: outputs h1, h2, then h_n = h2. Row 1 (length 1): h1, 0 (padding), h_n = h1.
+    let expected = [h1, h2, h2, h1, 0.0, h1];
+    for (f, e) in out.iter().zip(expected) {
+        assert!((f - e).abs() < 1e-6, "{out:?} vs {expected:?}");
+    }
+}

@@ -74,7 +74,7 @@ pub fn check_gradients(
             let numeric = ((with(plus)? - with(minus)?) / (2.0 * config.step as f64)) as f32;
             let diff = (numeric - analytic[i]).abs();
             let allowed = config.abs_tol + config.rel_tol * numeric.abs().max(analytic[i].abs());
-            if !(diff <= allowed) {
+            if diff.is_nan() || diff > allowed {
                 return Err(Error::Autograd(format!(
                     "gradient check failed for input {which} (shape {}) at element {i}: \
                      autograd gives {} but finite differences give {numeric}",

@@ -27,8 +27,8 @@ pub use device::Device;
 pub use error::{Error, Result};
 pub use ops::conv::Conv2dOptions;
 pub use ops::optimizer::{adagrad_step, adam_step, rmsprop_step, sgd_step};
-pub use ops::recurrent::RnnInputs;
 pub use ops::pool::Pool2dOptions;
+pub use ops::recurrent::RnnInputs;
 pub use param::Param;
 pub use strata_backend::RnnCell;
 pub use strata_backend::{

@@ -306,10 +306,10 @@ impl fmt::Debug for Tensor {
         if self.is_variable() {
             write!(f, ", variable")?;
         }
-        if self.elem_count() <= 16 {
-            if let Ok(v) = self.to_vec() {
-                write!(f, ", {v:?}")?;
-            }
+        if self.elem_count() <= 16
+            && let Ok(v) = self.to_vec()
+        {
+            write!(f, ", {v:?}")?;
         }
         write!(f, "]")
     }

@@ -25,6 +25,7 @@
 // Links the system OpenBLAS that provides `cblas_sgemm` and `openblas_set_num_threads`.
 use blas_src as _;
 
+mod alloc;
 mod buffer;
 mod check;
 mod math;
@@ -51,6 +52,7 @@ impl CpuBackend {
     /// The CPU backend, configuring OpenBLAS's thread count on first use.
     pub fn new() -> Self {
         threads::init_from_env();
+        alloc::init();
         CpuBackend { _private: () }
     }
 }

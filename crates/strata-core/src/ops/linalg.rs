@@ -14,6 +14,8 @@ fn gemm(a: &Tensor, b: &Tensor, spec: MatmulSpec, out: Vec<usize>) -> Result<Ten
     Ok(Tensor::from_storage(storage, Shape::new(out), None))
 }
 
+/// A `MatmulSpec` from its fields in order (positional, to keep the backward rules readable).
+#[allow(clippy::too_many_arguments)]
 fn spec(
     batch: usize,
     m: usize,
@@ -192,13 +194,13 @@ impl Tensor {
                 ),
             ));
         }
-        if let Some(b) = bias {
-            if b.dims() != [n_out] {
-                return Err(Error::shape(
-                    "linear",
-                    format!("bias is {} but the layer has {n_out} outputs", b.shape()),
-                ));
-            }
+        if let Some(b) = bias
+            && b.dims() != [n_out]
+        {
+            return Err(Error::shape(
+                "linear",
+                format!("bias is {} but the layer has {n_out} outputs", b.shape()),
+            ));
         }
         let m: usize = self.dims()[..self.rank() - 1].iter().product();
         let mut out = self.dims()[..self.rank() - 1].to_vec();

@@ -50,21 +50,22 @@ fn max_pool_2x2(src: &[f32], y: &mut [f32], idx: &mut [f32], spec: &Pool2dSpec) 
     {
         let r0 = 2 * oy * w;
         let (top, bottom) = (&src[r0..r0 + w], &src[r0 + w..r0 + 2 * w]);
+        let (r0f, wf) = (r0 as f32, w as f32);
         for (ox, (yo, io)) in yr.iter_mut().zip(ir.iter_mut()).enumerate() {
             let c = 2 * ox;
-            let (mut best, mut at) = (top[c], r0 + c);
-            for (v, pos) in [
-                (top[c + 1], r0 + c + 1),
-                (bottom[c], r0 + w + c),
-                (bottom[c + 1], r0 + w + c + 1),
+            let (mut best, mut off) = (top[c], 0.0f32);
+            for (v, o) in [
+                (top[c + 1], 1.0),
+                (bottom[c], wf),
+                (bottom[c + 1], wf + 1.0),
             ] {
-                if v > best || (v.is_nan() && !best.is_nan()) {
-                    best = v;
-                    at = pos;
-                }
+                let take = v > best || (v.is_nan() && !best.is_nan());
+                best = if take { v } else { best };
+                off = if take { o } else { off };
             }
             *yo = best;
-            *io = at as f32;
+            // Exact while a plane has fewer than 2^24 positions, as for every f32-carried index.
+            *io = r0f + c as f32 + off;
         }
     }
 }

@@ -55,8 +55,7 @@ macro_rules! recurrent_layer {
                 self.0.build(input, ctx)
             }
             fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
-                let out = self.0.forward_seq(x, &RnnState::default(), mode)?;
-                self.0.module_output(out)
+                self.0.module_forward(x, mode)
             }
             fn parameters(&self) -> Vec<Param> {
                 self.0.parameters()

@@ -238,6 +238,23 @@ impl Recurrent {
         state: &RnnState,
         mode: Mode,
     ) -> Result<RnnOutput> {
+        let (output, h_n, c_n) = self.run(x, state, mode, true)?;
+        let output = output.ok_or_else(|| {
+            Error::invalid(self.kind(), "internal: the step outputs were not kept")
+        })?;
+        Ok(RnnOutput { output, h_n, c_n })
+    }
+
+    /// The stack over `x`: the last layer's step outputs (only when `keep_output`: slicing
+    /// them out of the packed result, and their zero gradient in backward, cost a copy each
+    /// that a last-state classifier does not need), `h_n` and `c_n`.
+    fn run(
+        &self,
+        x: &Tensor,
+        state: &RnnState,
+        mode: Mode,
+        keep_output: bool,
+    ) -> Result<(Option<Tensor>, Tensor, Option<Tensor>)> {
         let kind = self.kind();
         let Some(input_size) = self.input_size else {
             return Err(Error::invalid(
@@ -304,7 +321,9 @@ impl Recurrent {
                         lengths: state.lengths.as_ref(),
                     },
                 )?;
-                outputs.push(packed.narrow(1, 0, steps)?);
+                if keep_output || layer + 1 < self.num_layers {
+                    outputs.push(packed.narrow(1, 0, steps)?);
+                }
                 h_n.push(
                     packed
                         .narrow(1, steps, 1)?
@@ -318,32 +337,37 @@ impl Recurrent {
                     );
                 }
             }
+            if outputs.is_empty() {
+                continue;
+            }
             layer_input = if outputs.len() == 1 {
                 outputs.remove(0)
             } else {
                 Tensor::cat(&outputs, 2)?
             };
         }
-        Ok(RnnOutput {
-            output: layer_input,
-            h_n: Tensor::cat(&h_n, 0)?,
-            c_n: if c_n.is_empty() {
-                None
-            } else {
-                Some(Tensor::cat(&c_n, 0)?)
-            },
-        })
+        let c_n = if c_n.is_empty() {
+            None
+        } else {
+            Some(Tensor::cat(&c_n, 0)?)
+        };
+        Ok((
+            keep_output.then_some(layer_input),
+            Tensor::cat(&h_n, 0)?,
+            c_n,
+        ))
     }
 
     /// The `Module` output: every step's output, or the last layer's final hidden state with
     /// the directions concatenated (`[batch, directions · hidden]`).
-    pub(crate) fn module_output(&self, out: RnnOutput) -> Result<Tensor> {
+    pub(crate) fn module_forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
         if self.return_sequences {
-            return Ok(out.output);
+            return Ok(self.forward_seq(x, &RnnState::default(), mode)?.output);
         }
+        let (_, h_n, _) = self.run(x, &RnnState::default(), mode, false)?;
         let d = self.directions();
         let first = (self.num_layers - 1) * d;
-        let last = out.h_n.narrow(0, first, d)?;
+        let last = h_n.narrow(0, first, d)?;
         let batch = last.dims()[1];
         last.permute(&[1, 0, 2])?.reshape([batch, d * self.hidden])
     }

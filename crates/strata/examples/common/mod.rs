@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod classifier;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
