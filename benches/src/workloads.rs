@@ -30,6 +30,19 @@ pub const WORKLOADS: &[&str] = &[
     "W5_cnn_infer",
 ];
 
+/// Warm-up and timed steps per repetition for `name`: the same as its PyTorch twin in
+/// `../shared/bench/torch/`, so both sides time the same amount of work.
+pub fn default_steps(name: &str) -> (usize, usize) {
+    match name {
+        "W1_mlp_train" => (50, 200),
+        "W2_cnn_train" => (10, 40),
+        "W3_lstm_train" => (5, 20),
+        "W4_conv1d_text_train" => (20, 100),
+        "W5_cnn_infer" => (5, 20),
+        _ => (10, 50),
+    }
+}
+
 /// Builds the workload called `name`.
 pub fn build(name: &str, device: &Device) -> Result<Workload> {
     match name {

@@ -4,7 +4,7 @@
 //! `STRATA_NUM_THREADS` to match `--threads`.
 
 use strata::Device;
-use strata_benches::workloads::{WORKLOADS, build, time};
+use strata_benches::workloads::{WORKLOADS, build, default_steps, time};
 
 fn main() {
     if let Err(e) = run() {
@@ -18,7 +18,7 @@ fn run() -> Result<(), String> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let (mut warmup, mut steps, mut reps) = (50usize, 200usize, 5usize);
+    let (mut warmup, mut steps, mut reps) = (None, None, 5usize);
     let mut names: Vec<String> = Vec::new();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -30,8 +30,8 @@ fn run() -> Result<(), String> {
         };
         match a.as_str() {
             "--threads" => threads = num("--threads")?,
-            "--warmup" => warmup = num("--warmup")?,
-            "--steps" => steps = num("--steps")?,
+            "--warmup" => warmup = Some(num("--warmup")?),
+            "--steps" => steps = Some(num("--steps")?),
             "--reps" => reps = num("--reps")?,
             w => names.push(w.to_string()),
         }
@@ -42,6 +42,11 @@ fn run() -> Result<(), String> {
     let device = Device::best();
     for name in &names {
         let mut w = build(name, &device).map_err(|e| e.to_string())?;
+        let (default_warmup, default_steps) = default_steps(name);
+        let (warmup, steps) = (
+            warmup.unwrap_or(default_warmup),
+            steps.unwrap_or(default_steps),
+        );
         let t = time(&mut w, warmup, steps, reps).map_err(|e| e.to_string())?;
         let ms = t.median_ms();
         let line = serde_json::json!({
