@@ -2,56 +2,15 @@
 //! every schedule. The JSON files come from `scripts/golden/generate.py` (run by hand with
 //! `TORCH_PYTHON=... cargo xtask golden`); CI only reads them.
 
-use std::path::Path;
-
 use serde_json::Value;
+use strata::Tensor;
 use strata::layers::{
     BceWithLogitsLoss, CrossEntropyLoss, Dense, Elu, Gelu, HuberLoss, L1Loss, LeakyRelu, Loss,
     Mode, Module, MseLoss, Relu, Sequential, Sigmoid, Softmax, Tanh,
 };
-use strata::{Device, Tensor};
 
-const DEV: Device = Device::Cpu;
-
-fn load(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
-
-fn dims(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_u64().expect("int") as usize)
-        .collect()
-}
-
-fn tensor(v: &Value, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(floats(v), shape.to_vec(), &DEV).unwrap()
-}
-
-/// Asserts `found` matches `expected` within `atol + rtol·|expected|` everywhere.
-#[track_caller]
-fn assert_close(what: &str, found: &[f32], expected: &[f32], atol: f32, rtol: f32) {
-    assert_eq!(found.len(), expected.len(), "{what}: length");
-    for (i, (f, e)) in found.iter().zip(expected).enumerate() {
-        assert!(
-            (f - e).abs() <= atol + rtol * e.abs(),
-            "{what}: element {i}: found {f}, PyTorch gives {e}"
-        );
-    }
-}
+mod common;
+use common::{DEV, assert_close, dims, floats, load, tensor};
 
 #[test]
 fn dense_forward_and_gradients_match_pytorch() {

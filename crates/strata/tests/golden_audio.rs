@@ -4,22 +4,11 @@
 use serde_json::Value;
 use strata::data::audio::{Mfcc, Window, mel_filterbank};
 
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
-}
+mod common;
+use common::floats;
 
 fn cases() -> Vec<Value> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/audio_mfcc.json"
-    ))
-    .unwrap();
-    let json: Value = serde_json::from_str(&text).unwrap();
-    json["cases"].as_array().unwrap().clone()
+    common::cases("audio_mfcc.json")
 }
 
 fn usize_of(case: &Value, key: &str) -> usize {

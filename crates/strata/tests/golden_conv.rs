@@ -2,53 +2,24 @@
 //! forward outputs and the gradients of `sum(y · upstream)` for the input and every
 //! parameter. Written by `conv()` in `scripts/golden/generate.py`.
 
-use std::path::Path;
-
 use serde_json::Value;
+use strata::Tensor;
 use strata::layers::{
     AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, BuildContext, Conv1d, Conv2d, GlobalAvgPool,
     GlobalMaxPool, MaxPool1d, MaxPool2d, Mode, Module, Padding,
 };
-use strata::{Device, Tensor};
 
-const DEV: Device = Device::Cpu;
+mod common;
+use common::{DEV, dims, floats, num};
 
-fn cases() -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/conv.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let v: Value = serde_json::from_str(&text).unwrap();
-    v["cases"].as_array().unwrap().clone()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
-
-fn dims(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().expect("int") as usize)
-        .collect()
-}
-
-fn num(v: &Value) -> usize {
-    v.as_u64().expect("int") as usize
-}
-
+/// Convolution sums many products: compare within 1e-4 absolute and relative.
 #[track_caller]
 fn assert_close(what: &str, found: &[f32], expected: &[f32]) {
-    assert_eq!(found.len(), expected.len(), "{what}: length");
-    for (i, (f, e)) in found.iter().zip(expected).enumerate() {
-        assert!(
-            (f - e).abs() <= 1e-4 + 1e-4 * e.abs(),
-            "{what}: element {i}: found {f}, PyTorch gives {e}"
-        );
-    }
+    common::assert_close(what, found, expected, 1e-4, 1e-4);
+}
+
+fn cases() -> Vec<serde_json::Value> {
+    common::cases("conv.json")
 }
 
 fn padding(v: &Value) -> Padding {

@@ -3,43 +3,17 @@
 //! every parameter, the input and the initial states, for one and two layers, one and both
 //! directions, full-length and packed ragged batches.
 
-use std::path::Path;
-
 use serde_json::Value;
 use strata::layers::{BuildContext, Gru, Lstm, Mode, Module, RnnOutput, RnnState, SimpleRnn};
-use strata::{Device, Result, Tensor};
+use strata::{Result, Tensor};
 
-const DEV: Device = Device::Cpu;
+mod common;
+use common::{DEV, floats, load, tensor};
 
-fn load(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
-
-fn tensor(v: &Value, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(floats(v), shape.to_vec(), &DEV).unwrap()
-}
-
+/// Sequences accumulate over 80 steps of f32 arithmetic: 2e-5 absolute, 1e-4 relative.
 #[track_caller]
 fn assert_close(what: &str, found: &[f32], expected: &[f32]) {
-    assert_eq!(found.len(), expected.len(), "{what}: length");
-    for (i, (f, e)) in found.iter().zip(expected).enumerate() {
-        assert!(
-            (f - e).abs() <= 2e-5 + 1e-4 * e.abs(),
-            "{what}: element {i}: found {f}, PyTorch gives {e}"
-        );
-    }
+    common::assert_close(what, found, expected, 2e-5, 1e-4);
 }
 
 /// The three layers behind one interface for the test.
