@@ -7,7 +7,7 @@ use crate::{Error, Result};
 /// The hardware a tensor lives on. Users pick it at run time; no generics are involved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Device {
-    /// The host CPU (ndarray + OpenBLAS).
+    /// The host CPU (OpenBLAS for GEMM, fused loops for the rest).
     #[cfg(feature = "cpu")]
     Cpu,
 }

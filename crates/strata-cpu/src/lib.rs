@@ -22,9 +22,6 @@
 //! compiled a second time with AVX2 and chosen at run time when the CPU has it. Both builds
 //! give bit-identical results (no FMA contraction, no reassociation).
 
-// Links the system OpenBLAS that provides `cblas_sgemm` and `openblas_set_num_threads`.
-use blas_src as _;
-
 mod alloc;
 mod buffer;
 mod check;
