@@ -12,7 +12,10 @@ fn main() {
     if let Ok(dir) = std::env::var("OPENBLAS_LIB_DIR") {
         println!("cargo:rustc-link-search=native={dir}");
     }
-    for dir in ["/opt/homebrew/opt/openblas/lib", "/usr/local/opt/openblas/lib"] {
+    for dir in [
+        "/opt/homebrew/opt/openblas/lib",
+        "/usr/local/opt/openblas/lib",
+    ] {
         if Path::new(dir).exists() {
             println!("cargo:rustc-link-search=native={dir}");
         }
