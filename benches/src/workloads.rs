@@ -8,7 +8,7 @@ use strata::layers::{
     Conv1d, Conv2d, CrossEntropyLoss, Dense, Embedding, Flatten, GlobalMaxPool, Lstm, MaxPool2d,
     Mode, Module, Permute, Relu, Sequential,
 };
-use strata::optim::{Adam, Sgd};
+use strata::optim::{Adam, Optimizer, Sgd};
 use strata::{Device, Result, Tensor, no_grad, train_step};
 
 /// A workload: its name, batch size, and a closure running one step.
@@ -58,6 +58,49 @@ pub fn build(name: &str, device: &Device) -> Result<Workload> {
     }
 }
 
+/// A training workload: one `train_step` of `model` with softmax cross-entropy on the fixed
+/// batch `(x, y)`, updated by `optimizer`.
+fn training(
+    name: &'static str,
+    model: Sequential,
+    mut optimizer: impl Optimizer + 'static,
+    x: Tensor,
+    y: Tensor,
+) -> Workload {
+    let params = model.parameters();
+    let loss_fn = CrossEntropyLoss::new();
+    Workload {
+        name,
+        batch: x.dims()[0],
+        step: Box::new(move || {
+            train_step(&model, &params, &loss_fn, &mut optimizer, &x, &y)?;
+            Ok(())
+        }),
+    }
+}
+
+/// `batch` class labels cycling through `classes`.
+fn labels(batch: usize, classes: usize, device: &Device) -> Result<Tensor> {
+    let labels: Vec<f32> = (0..batch).map(|i| (i * 7 % classes) as f32).collect();
+    Tensor::from_vec(labels, [batch], device)
+}
+
+/// Synthetic token ids `[batch, steps]` below `vocab` and binary labels (W3, W4).
+fn text_batch(
+    batch: usize,
+    steps: usize,
+    vocab: usize,
+    device: &Device,
+) -> Result<(Tensor, Tensor)> {
+    let ids: Vec<f32> = (0..batch * steps)
+        .map(|i| ((i * 7919) % vocab) as f32)
+        .collect();
+    Ok((
+        Tensor::from_vec(ids, [batch, steps], device)?,
+        labels(batch, 2, device)?,
+    ))
+}
+
 /// W1: Dense 784-128-64-10, ReLU, softmax cross-entropy, SGD lr 0.01 momentum 0.9, batch 128.
 pub fn w1_mlp_train(device: &Device) -> Result<Workload> {
     let batch = 128;
@@ -68,20 +111,15 @@ pub fn w1_mlp_train(device: &Device) -> Result<Workload> {
         .add(Relu)
         .add(Dense::new(10))
         .build(&[784], device, 0)?;
-    let params = model.parameters();
-    let mut opt = Sgd::new(0.01).momentum(0.9);
-    let loss_fn = CrossEntropyLoss::new();
     let x = Tensor::rand_normal([batch, 784], 0.0, 1.0, 1, device)?;
-    let labels: Vec<f32> = (0..batch).map(|i| (i * 7 % 10) as f32).collect();
-    let y = Tensor::from_vec(labels, [batch], device)?;
-    Ok(Workload {
-        name: "W1_mlp_train",
-        batch,
-        step: Box::new(move || {
-            train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;
-            Ok(())
-        }),
-    })
+    let y = labels(batch, 10, device)?;
+    Ok(training(
+        "W1_mlp_train",
+        model,
+        Sgd::new(0.01).momentum(0.9),
+        x,
+        y,
+    ))
 }
 
 /// The W2/W5 network: Conv2d(1→32, 3)+ReLU, MaxPool2, Conv2d(32→64, 3)+ReLU, MaxPool2,
@@ -104,38 +142,15 @@ fn cnn(device: &Device) -> Result<Sequential> {
 /// W2: the CNN above, softmax cross-entropy, Adam lr 1e-3, batch 64.
 pub fn w2_cnn_train(device: &Device) -> Result<Workload> {
     let batch = 64;
-    let model = cnn(device)?;
-    let params = model.parameters();
-    let mut opt = Adam::new(1e-3);
-    let loss_fn = CrossEntropyLoss::new();
     let x = Tensor::rand_normal([batch, 1, 28, 28], 0.0, 1.0, 1, device)?;
-    let labels: Vec<f32> = (0..batch).map(|i| (i * 7 % 10) as f32).collect();
-    let y = Tensor::from_vec(labels, [batch], device)?;
-    Ok(Workload {
-        name: "W2_cnn_train",
-        batch,
-        step: Box::new(move || {
-            train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;
-            Ok(())
-        }),
-    })
-}
-
-/// W5: the W2 network in eval mode, softmax, no gradient, batch 256.
-pub fn w5_cnn_infer(device: &Device) -> Result<Workload> {
-    let batch = 256;
-    let model = cnn(device)?;
-    let x = Tensor::rand_normal([batch, 1, 28, 28], 0.0, 1.0, 1, device)?;
-    Ok(Workload {
-        name: "W5_cnn_infer",
-        batch,
-        step: Box::new(move || {
-            let probs = no_grad(|| model.forward(&x, Mode::Eval)?.softmax())?;
-            // Reading one value waits for the device, as a caller using the output would.
-            probs.reshape([batch * 10])?.to_vec()?;
-            Ok(())
-        }),
-    })
+    let y = labels(batch, 10, device)?;
+    Ok(training(
+        "W2_cnn_train",
+        cnn(device)?,
+        Adam::new(1e-3),
+        x,
+        y,
+    ))
 }
 
 /// W3: Embedding(10000, 64), Lstm(64→128, length 80), last hidden → Dense(128→2), softmax
@@ -147,23 +162,8 @@ pub fn w3_lstm_train(device: &Device) -> Result<Workload> {
         .add(Lstm::new(128))
         .add(Dense::new(2))
         .build(&[steps], device, 0)?;
-    let params = model.parameters();
-    let mut opt = Adam::new(1e-3);
-    let loss_fn = CrossEntropyLoss::new();
-    let ids: Vec<f32> = (0..batch * steps)
-        .map(|i| ((i * 7919) % vocab) as f32)
-        .collect();
-    let x = Tensor::from_vec(ids, [batch, steps], device)?;
-    let labels: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
-    let y = Tensor::from_vec(labels, [batch], device)?;
-    Ok(Workload {
-        name: "W3_lstm_train",
-        batch,
-        step: Box::new(move || {
-            train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;
-            Ok(())
-        }),
-    })
+    let (x, y) = text_batch(batch, steps, vocab, device)?;
+    Ok(training("W3_lstm_train", model, Adam::new(1e-3), x, y))
 }
 
 /// W4: Embedding(10000, 64), Conv1d(64→128, k5)+ReLU over length 80, global max pool,
@@ -178,20 +178,28 @@ pub fn w4_conv1d_text_train(device: &Device) -> Result<Workload> {
         .add(GlobalMaxPool)
         .add(Dense::new(2))
         .build(&[steps], device, 0)?;
-    let params = model.parameters();
-    let mut opt = Adam::new(1e-3);
-    let loss_fn = CrossEntropyLoss::new();
-    let ids: Vec<f32> = (0..batch * steps)
-        .map(|i| ((i * 7919) % vocab) as f32)
-        .collect();
-    let x = Tensor::from_vec(ids, [batch, steps], device)?;
-    let labels: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
-    let y = Tensor::from_vec(labels, [batch], device)?;
+    let (x, y) = text_batch(batch, steps, vocab, device)?;
+    Ok(training(
+        "W4_conv1d_text_train",
+        model,
+        Adam::new(1e-3),
+        x,
+        y,
+    ))
+}
+
+/// W5: the W2 network in eval mode, softmax, no gradient, batch 256.
+pub fn w5_cnn_infer(device: &Device) -> Result<Workload> {
+    let batch = 256;
+    let model = cnn(device)?;
+    let x = Tensor::rand_normal([batch, 1, 28, 28], 0.0, 1.0, 1, device)?;
     Ok(Workload {
-        name: "W4_conv1d_text_train",
+        name: "W5_cnn_infer",
         batch,
         step: Box::new(move || {
-            train_step(&model, &params, &loss_fn, &mut opt, &x, &y)?;
+            let probs = no_grad(|| model.forward(&x, Mode::Eval)?.softmax())?;
+            // Reading the output waits for the device, as a caller using it would.
+            probs.reshape([batch * 10])?.to_vec()?;
             Ok(())
         }),
     })
