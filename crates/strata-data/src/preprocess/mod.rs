@@ -105,6 +105,34 @@ impl ColumnStats {
 }
 
 /// Applies `f(column, value)` to every value of `data`, in place.
+/// `(x − center[c]) / scale[c]` in place, after checking the column count: the map of the
+/// standard and robust scalers.
+fn center_and_scale(
+    context: &'static str,
+    data: &mut [f32],
+    cols: usize,
+    center: &[f32],
+    scale: &[f32],
+) -> Result<()> {
+    check_columns(context, data, cols, center.len())?;
+    map_columns(data, cols, |c, x| (x - center[c]) / scale[c]);
+    Ok(())
+}
+
+/// `y · scale[c] + center[c]` as a new array: the inverse of [`center_and_scale`].
+fn uncenter_and_unscale(
+    context: &'static str,
+    data: &[f32],
+    cols: usize,
+    center: &[f32],
+    scale: &[f32],
+) -> Result<Vec<f32>> {
+    check_columns(context, data, cols, center.len())?;
+    let mut out = data.to_vec();
+    map_columns(&mut out, cols, |c, y| y * scale[c] + center[c]);
+    Ok(out)
+}
+
 fn map_columns(data: &mut [f32], cols: usize, f: impl Fn(usize, f32) -> f32) {
     for row in data.chunks_exact_mut(cols) {
         for (c, v) in row.iter_mut().enumerate() {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::quantile::{quantile, sorted_present};
-use super::{check_columns, map_columns, rows};
+use super::{center_and_scale, rows, uncenter_and_unscale};
 use crate::error::{DataError, Result};
 
 /// `y = (x − median) / (q75 − q25)` per column (scikit-learn's `RobustScaler`): outliers move
@@ -67,9 +67,13 @@ impl RobustScaler {
 
     /// [`RobustScaler::transform`] in place.
     pub fn transform_in_place(&self, data: &mut [f32], cols: usize) -> Result<()> {
-        check_columns("RobustScaler::transform", data, cols, self.center.len())?;
-        map_columns(data, cols, |c, x| (x - self.center[c]) / self.scale[c]);
-        Ok(())
+        center_and_scale(
+            "RobustScaler::transform",
+            data,
+            cols,
+            &self.center,
+            &self.scale,
+        )
     }
 
     /// [`RobustScaler::fit`] then [`RobustScaler::transform`].
@@ -80,15 +84,13 @@ impl RobustScaler {
 
     /// `y · iqr + median`: back to the original units.
     pub fn inverse_transform(&self, data: &[f32], cols: usize) -> Result<Vec<f32>> {
-        check_columns(
+        uncenter_and_unscale(
             "RobustScaler::inverse_transform",
             data,
             cols,
-            self.center.len(),
-        )?;
-        let mut out = data.to_vec();
-        map_columns(&mut out, cols, |c, y| y * self.scale[c] + self.center[c]);
-        Ok(out)
+            &self.center,
+            &self.scale,
+        )
     }
 
     /// The fitted medians (empty before fitting).

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ColumnStats, check_columns, map_columns};
+use super::{ColumnStats, center_and_scale, uncenter_and_unscale};
 use crate::error::Result;
 
 /// Centres each column on its mean and divides by its standard deviation (population, as
@@ -54,9 +54,13 @@ impl StandardScaler {
 
     /// [`StandardScaler::transform`] in place.
     pub fn transform_in_place(&self, data: &mut [f32], cols: usize) -> Result<()> {
-        check_columns("StandardScaler::transform", data, cols, self.mean.len())?;
-        map_columns(data, cols, |c, x| (x - self.mean[c]) / self.scale[c]);
-        Ok(())
+        center_and_scale(
+            "StandardScaler::transform",
+            data,
+            cols,
+            &self.mean,
+            &self.scale,
+        )
     }
 
     /// [`StandardScaler::fit`] then [`StandardScaler::transform`] of the same data.
@@ -67,15 +71,13 @@ impl StandardScaler {
 
     /// `y · scale + mean`: back to the original units.
     pub fn inverse_transform(&self, data: &[f32], cols: usize) -> Result<Vec<f32>> {
-        check_columns(
+        uncenter_and_unscale(
             "StandardScaler::inverse_transform",
             data,
             cols,
-            self.mean.len(),
-        )?;
-        let mut out = data.to_vec();
-        map_columns(&mut out, cols, |c, y| y * self.scale[c] + self.mean[c]);
-        Ok(out)
+            &self.mean,
+            &self.scale,
+        )
     }
 
     /// Whether [`StandardScaler::fit`] has run.
