@@ -11,13 +11,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{Args, Stopwatch, print_json};
+use common::{Args, Stopwatch, print_json, train_epochs};
 use strata::data::pipeline::NumericStep;
 use strata::data::preprocess::{ImputeStrategy, SimpleImputer, StandardScaler};
 use strata::data::{CsvReader, DataLoader, InMemoryDataset, Pipeline, split};
 use strata::layers::{Dense, Mode, Module, MseLoss, Relu, Sequential, save_weights};
 use strata::optim::Adam;
-use strata::{Result, no_grad, train_step};
+use strata::{Result, no_grad};
 
 const INPUTS: [&str; 4] = ["Solar.R", "Wind", "Temp", "Month"];
 const TARGET: &str = "Ozone";
@@ -70,33 +70,11 @@ fn run() -> Result<()> {
         .add(Relu)
         .add(Dense::new(1))
         .build(&[width], &args.device, args.seed)?;
-    let params = model.parameters();
-    let loss_fn = MseLoss;
     let mut optimizer = Adam::new(args.lr.unwrap_or(3e-3));
     let loader = DataLoader::new(&train_set, args.batch_size)?.shuffle(args.seed);
     let clock = Stopwatch::start();
-    for epoch in 1..=args.epochs {
-        let (mut sum, mut batches) = (0.0f64, 0usize);
-        for batch in loader.epoch(epoch as u64) {
-            let (x, y) = batch?.into_tensors(&args.device)?;
-            sum += f64::from(train_step(
-                &model,
-                &params,
-                &loss_fn,
-                &mut optimizer,
-                &x,
-                &y,
-            )?);
-            batches += 1;
-        }
-        if epoch % 20 == 0 || epoch == args.epochs {
-            eprintln!(
-                "epoch {epoch}/{}: train mse (standardized) {:.4}",
-                args.epochs,
-                sum / batches.max(1) as f64
-            );
-        }
-    }
+    let label = "train mse (standardized)";
+    train_epochs(&model, &MseLoss, &mut optimizer, &loader, &args, 20, label)?;
     let train_secs = clock.secs();
 
     let rows = y_test_ppb.len();

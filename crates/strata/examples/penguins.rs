@@ -10,7 +10,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Args, Stopwatch, print_json};
+use common::{Args, Stopwatch, print_json, train_epochs};
 use strata::data::pipeline::{Encoding, NumericStep};
 use strata::data::preprocess::{
     CategoricalImputer, CategoricalStrategy, ImputeStrategy, OneHotEncoder, OrdinalEncoder,
@@ -19,7 +19,7 @@ use strata::data::preprocess::{
 use strata::data::{CsvReader, DataLoader, InMemoryDataset, Pipeline, split};
 use strata::layers::{CrossEntropyLoss, Dense, Mode, Module, Relu, Sequential, save_weights};
 use strata::optim::Adam;
-use strata::{Result, Tensor, no_grad, train_step};
+use strata::{Result, Tensor, no_grad};
 
 const NUMERIC: [&str; 4] = [
     "bill_length_mm",
@@ -95,31 +95,11 @@ fn run() -> Result<()> {
         .add(Relu)
         .add(Dense::new(classes))
         .build(&[width], &args.device, args.seed)?;
-    let params = model.parameters();
     let loss_fn = CrossEntropyLoss::new();
     let mut optimizer = Adam::new(args.lr.unwrap_or(1e-2));
     let loader = DataLoader::new(&train_set, args.batch_size)?.shuffle(args.seed);
     let clock = Stopwatch::start();
-    let mut last_loss = 0.0f64;
-    for epoch in 1..=args.epochs {
-        let (mut sum, mut batches) = (0.0f64, 0usize);
-        for batch in loader.epoch(epoch as u64) {
-            let (x, y) = batch?.into_tensors(&args.device)?;
-            sum += f64::from(train_step(
-                &model,
-                &params,
-                &loss_fn,
-                &mut optimizer,
-                &x,
-                &y,
-            )?);
-            batches += 1;
-        }
-        last_loss = sum / batches.max(1) as f64;
-        if epoch % 10 == 0 || epoch == args.epochs {
-            eprintln!("epoch {epoch}/{}: loss {last_loss:.4}", args.epochs);
-        }
-    }
+    let last_loss = train_epochs(&model, &loss_fn, &mut optimizer, &loader, &args, 10, "loss")?;
     let train_secs = clock.secs();
 
     let predicted = predict(&model, &test_set, &args)?;

@@ -13,14 +13,14 @@ mod common;
 
 use std::path::Path;
 
-use common::{Args, Stopwatch, print_json};
+use common::{Args, Stopwatch, print_json, train_epochs};
 use strata::data::audio::{Mfcc, WavReader};
 use strata::data::augment::GaussianNoise;
 use strata::data::preprocess::StandardScaler;
 use strata::data::{CsvReader, DataLoader, InMemoryDataset, split};
 use strata::layers::{CrossEntropyLoss, Dense, Mode, Module, Relu, Sequential, save_weights};
 use strata::optim::Adam;
-use strata::{Result, Tensor, no_grad, train_step};
+use strata::{Result, Tensor, no_grad};
 
 const RATE: u32 = 8000;
 const SEGMENTS: usize = 4;
@@ -81,7 +81,6 @@ fn run() -> Result<()> {
         .add(Relu)
         .add(Dense::new(10))
         .build(&[width], &args.device, args.seed)?;
-    let params = model.parameters();
     let loss_fn = CrossEntropyLoss::new();
     let mut optimizer = Adam::new(args.lr.unwrap_or(3e-3));
     let loader = DataLoader::new(&train, args.batch_size)?
@@ -89,29 +88,7 @@ fn run() -> Result<()> {
         .augment(GaussianNoise { std: 0.1 })
         .prefetch(2);
     let clock = Stopwatch::start();
-    for epoch in 1..=args.epochs {
-        let (mut sum, mut batches) = (0.0f64, 0usize);
-        loader.for_each_batch(epoch as u64, |batch| {
-            let (x, y) = batch.into_tensors(&args.device)?;
-            sum += f64::from(train_step(
-                &model,
-                &params,
-                &loss_fn,
-                &mut optimizer,
-                &x,
-                &y,
-            )?);
-            batches += 1;
-            Ok::<_, strata::Error>(())
-        })?;
-        if epoch % 10 == 0 || epoch == args.epochs {
-            eprintln!(
-                "epoch {epoch}/{}: loss {:.4}",
-                args.epochs,
-                sum / batches.max(1) as f64
-            );
-        }
-    }
+    train_epochs(&model, &loss_fn, &mut optimizer, &loader, &args, 10, "loss")?;
     let train_secs = clock.secs();
 
     let x = Tensor::from_slice(test.features(), vec![test.len(), width], &args.device)?;

@@ -151,3 +151,35 @@ impl Stopwatch {
 pub fn print_json(value: serde_json::Value) {
     println!("{value}");
 }
+
+/// Trains `model` for `args.epochs` epochs over `loader` (on its prefetch thread when the
+/// loader has one), printing the mean `label` every `every` epochs and after the last;
+/// returns the last epoch's mean loss.
+pub fn train_epochs<D: strata::data::Dataset + Sync + ?Sized>(
+    model: &dyn strata::layers::Module,
+    loss_fn: &dyn strata::layers::Loss,
+    optimizer: &mut dyn strata::optim::Optimizer,
+    loader: &strata::data::DataLoader<'_, D>,
+    args: &Args,
+    every: usize,
+    label: &str,
+) -> Result<f64> {
+    let params = model.parameters();
+    let mut mean = 0.0;
+    for epoch in 1..=args.epochs {
+        let (mut sum, mut batches) = (0.0f64, 0usize);
+        loader.for_each_batch(epoch as u64, |batch| {
+            let (x, y) = batch.into_tensors(&args.device)?;
+            sum += f64::from(strata::train_step(
+                model, &params, loss_fn, optimizer, &x, &y,
+            )?);
+            batches += 1;
+            Ok::<_, Error>(())
+        })?;
+        mean = sum / batches.max(1) as f64;
+        if epoch % every.max(1) == 0 || epoch == args.epochs {
+            eprintln!("epoch {epoch}/{}: {label} {mean:.4}", args.epochs);
+        }
+    }
+    Ok(mean)
+}
