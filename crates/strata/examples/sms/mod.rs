@@ -1,134 +1,67 @@
-//! The SMS spam data for the text examples: the TSV (`label<TAB>text`), a lowercase
-//! word tokenizer, a vocabulary fitted on the training split, padding/truncation, a seeded
-//! stratification-free 80/20 split, and binary metrics. Minimal parsing kept here because the
-//! data crate's text readers were still being written when these examples were.
+//! The SMS spam data for the text examples, prepared with `strata-data`: the labelled TSV
+//! reader, a vocabulary fitted on the training split (lower-cased word tokens, digits kept:
+//! phone numbers and prices are strong spam cues), padding/truncation, a seeded stratified
+//! 80/20 split, plus the binary metrics the examples report.
 
 #![allow(dead_code)]
 
 pub mod run;
 
-use std::collections::HashMap;
 use std::path::Path;
 
+use strata::data::split::{Split, stratified_split, train_val_test_split};
+use strata::data::text::{LabeledText, Vocabulary, VocabularyBuilder, read_labeled_text};
 use strata::{Device, Error, Result, Tensor};
 
 /// Id of the padding token.
-pub const PAD: usize = 0;
-/// Id of every word outside the vocabulary.
-pub const OOV: usize = 1;
+pub const PAD: usize = Vocabulary::PAD as usize;
 
-/// One message: its words and whether it is spam.
-pub struct Message {
-    pub words: Vec<String>,
-    pub spam: bool,
-}
-
-/// Lowercase alphanumeric words (digits kept: phone numbers and prices are strong spam cues).
-pub fn tokenize(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Reads `dir/sms_spam.tsv`.
-pub fn load(dir: &Path) -> Result<Vec<Message>> {
+/// The messages of `dir/sms_spam.tsv` (`label<TAB>text`, a header line) and whether each is
+/// spam. A label other than `ham`/`spam` is an error naming it.
+pub fn load(dir: &Path) -> Result<(LabeledText, Vec<bool>)> {
     let path = dir.join("sms_spam.tsv");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        let Some((label, body)) = line.split_once('\t') else {
-            return Err(Error::format(
+    let corpus = read_labeled_text(&path, '\t', true)?;
+    let spam = corpus
+        .labels
+        .iter()
+        .map(|label| match label.as_str() {
+            "spam" => Ok(true),
+            "ham" => Ok(false),
+            other => Err(Error::format(
                 &path,
-                format!("line {}: no tab between label and text", n + 1),
-            ));
-        };
-        let spam = match label {
-            "spam" => true,
-            "ham" => false,
-            other => {
-                return Err(Error::format(
-                    &path,
-                    format!("line {}: label `{other}` is neither ham nor spam", n + 1),
-                ));
-            }
-        };
-        out.push(Message {
-            words: tokenize(body),
-            spam,
-        });
-    }
-    Ok(out)
+                format!("label `{other}` is neither ham nor spam"),
+            )),
+        })
+        .collect::<Result<Vec<bool>>>()?;
+    Ok((corpus, spam))
 }
 
-/// A seeded permutation split: `(train, test)` with `test_fraction` of the messages in test.
-pub fn split<T>(mut items: Vec<T>, test_fraction: f64, seed: u64) -> (Vec<T>, Vec<T>) {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for i in (1..items.len()).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
-    }
-    let n_test = (items.len() as f64 * test_fraction).round() as usize;
-    let test = items.split_off(items.len() - n_test);
-    (items, test)
+/// The held-out split: 20 % of each class for testing, the rest for training (seeded).
+pub fn split(spam: &[bool], seed: u64) -> Result<Split> {
+    Ok(stratified_split(spam, 0.0, 0.2, seed)?)
 }
 
-/// Word → id for the `max_size` most frequent training words (ids from 2; 0 pad, 1 unknown).
-pub struct Vocab(HashMap<String, usize>);
-
-impl Vocab {
-    /// Fits on the training messages.
-    pub fn fit(messages: &[Message], max_size: usize) -> Vocab {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for m in messages {
-            for w in &m.words {
-                *counts.entry(w).or_default() += 1;
-            }
-        }
-        let mut words: Vec<(&str, usize)> = counts.into_iter().collect();
-        words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let map = words
-            .into_iter()
-            .take(max_size.saturating_sub(2))
-            .enumerate()
-            .map(|(i, (w, _))| (w.to_string(), i + 2))
-            .collect();
-        Vocab(map)
-    }
-    /// Ids including padding and unknown.
-    pub fn len(&self) -> usize {
-        self.0.len() + 2
-    }
-    /// Ids of `words`, truncated to `max_len` and padded with `PAD` at the end.
-    pub fn encode(&self, words: &[String], max_len: usize) -> Vec<f32> {
-        let mut ids: Vec<f32> = words
-            .iter()
-            .take(max_len)
-            .map(|w| *self.0.get(w).unwrap_or(&OOV) as f32)
-            .collect();
-        if ids.is_empty() {
-            ids.push(OOV as f32);
-        }
-        ids.resize(max_len, PAD as f32);
-        ids
-    }
+/// A seeded permutation of `0..n` (a new one each epoch when the seed changes).
+pub fn permutation(n: usize, seed: u64) -> Result<Vec<usize>> {
+    Ok(train_val_test_split(n, 0.0, 0.0, seed)?.train)
 }
 
-/// Padded ids `[n, max_len]` and labels `[n]` (1 = spam) of `messages`.
-pub fn encode_all(vocab: &Vocab, messages: &[Message], max_len: usize) -> (Vec<f32>, Vec<f32>) {
-    let mut ids = Vec::with_capacity(messages.len() * max_len);
-    let mut labels = Vec::with_capacity(messages.len());
-    for m in messages {
-        ids.extend(vocab.encode(&m.words, max_len));
-        labels.push(if m.spam { 1.0 } else { 0.0 });
-    }
-    (ids, labels)
+/// Fits at most `max_size` ids (padding and OOV included) on the training texts.
+pub fn fit_vocabulary(texts: &[&str], max_size: usize) -> Result<Vocabulary> {
+    Ok(VocabularyBuilder::new().max_size(max_size).fit(texts)?)
+}
+
+/// Padded ids `[rows.len(), max_len]` and labels `[rows.len()]` (1 = spam) of messages `rows`.
+pub fn encode_rows(
+    vocab: &Vocabulary,
+    corpus: &LabeledText,
+    spam: &[bool],
+    rows: &[usize],
+    max_len: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let texts: Vec<&str> = rows.iter().map(|&r| corpus.texts[r].as_str()).collect();
+    let labels = rows.iter().map(|&r| f32::from(u8::from(spam[r]))).collect();
+    (vocab.encode_batch(&texts, max_len), labels)
 }
 
 /// Rows `rows` of a `[n, width]` host matrix as a tensor `[rows.len(), width]`.

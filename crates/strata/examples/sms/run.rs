@@ -8,13 +8,15 @@ use strata::layers::{CrossEntropyLoss, Mode, Module};
 use strata::optim::Adam;
 use strata::{Result, no_grad, train_step};
 
-use super::{BinaryMetrics, Vocab, encode_all, gather, load, split};
+use strata::data::text::Vocabulary;
+
+use super::{BinaryMetrics, encode_rows, fit_vocabulary, gather, load, permutation, split};
 use crate::common::{Args, Stopwatch, print_json};
 
-/// The SMS messages encoded as padded token ids, split 80/20 with the run's seed.
+/// The SMS messages encoded as padded token ids, split 80/20 (stratified) with the run's seed.
 pub struct SmsData {
     /// The vocabulary fitted on the training split.
-    pub vocab: Vocab,
+    pub vocab: Vocabulary,
     /// Padded ids of the training messages, `max_len` each.
     pub train_x: Vec<f32>,
     /// Training labels (1 = spam).
@@ -42,13 +44,17 @@ impl SmsData {
             ""
         };
         eprintln!("data: {}{note}", dir.display());
-        let (mut train, test) = split(load(&dir)?, 0.2, args.seed);
+        let (corpus, spam) = load(&dir)?;
+        let parts = split(&spam, args.seed)?;
+        let mut train = parts.train;
+        let test = parts.test;
         if let Some(n) = args.limit {
             train.truncate(n);
         }
-        let vocab = Vocab::fit(&train, vocab_size);
-        let (train_x, train_y) = encode_all(&vocab, &train, max_len);
-        let (test_x, test_y) = encode_all(&vocab, &test, max_len);
+        let train_texts: Vec<&str> = train.iter().map(|&r| corpus.texts[r].as_str()).collect();
+        let vocab = fit_vocabulary(&train_texts, vocab_size)?;
+        let (train_x, train_y) = encode_rows(&vocab, &corpus, &spam, &train, max_len);
+        let (test_x, test_y) = encode_rows(&vocab, &corpus, &spam, &test, max_len);
         eprintln!(
             "train {} messages, test {}, vocabulary {}",
             train.len(),
@@ -92,11 +98,7 @@ pub fn fit_and_report(
     let clock = Stopwatch::start();
     let mut seen = 0usize;
     for epoch in 0..args.epochs {
-        let (order, _) = split(
-            (0..data.train_len()).collect::<Vec<_>>(),
-            0.0,
-            args.seed + epoch as u64,
-        );
+        let order = permutation(data.train_len(), args.seed + epoch as u64)?;
         let mut total = 0.0;
         for rows in order.chunks(args.batch_size) {
             let x = gather(&data.train_x, data.max_len, rows, &device)?;
