@@ -3,14 +3,18 @@
 //! run over their true lengths, both final states → Dense(10). Adam lr 3e-3, held-out seeded
 //! 20% split stratified by digit; with `--json` the last line is one JSON object.
 //!
-//! `cargo run --release --example spoken_digits_lstm -- --json`. The CSV parsing is minimal
-//! and local (the data crate's CSV reader was still being written).
+//! `cargo run --release --example spoken_digits_lstm -- --json`. The CSVs are read with
+//! `strata-data`'s `CsvReader`, the split is its stratified split and the scaling its
+//! `StandardScaler`.
 
 mod common;
 
 use std::path::Path;
 
 use common::{Args, Stopwatch, print_json};
+use strata::data::CsvReader;
+use strata::data::preprocess::StandardScaler;
+use strata::data::split::{stratified_split, train_val_test_split};
 use strata::layers::{BuildContext, CrossEntropyLoss, Dense, Lstm, Mode, Module, RnnState};
 use strata::optim::Adam;
 use strata::{Device, Error, Param, Result, Tensor, no_grad};
@@ -23,78 +27,54 @@ struct Utterance {
     label: usize,
 }
 
-fn read_csv(path: &Path) -> Result<Vec<Vec<f32>>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    text.lines()
-        .skip(1)
-        .enumerate()
-        .map(|(n, line)| {
-            line.split(',')
-                .map(|v| {
-                    v.trim().parse::<f32>().map_err(|_| {
-                        Error::format(path, format!("line {}: `{v}` is not a number", n + 2))
-                    })
-                })
-                .collect()
-        })
-        .collect()
-}
-
+/// Reads `utterances.csv` (utt, label, n_frames, first_row) and `mfcc.csv` (utt, frame,
+/// c0..c12) and cuts the MFCC rows into utterances.
 fn load(dir: &Path) -> Result<Vec<Utterance>> {
-    let utts = read_csv(&dir.join("utterances.csv"))?;
-    let mfcc = read_csv(&dir.join("mfcc.csv"))?;
-    utts.iter()
+    let utts = CsvReader::new().read(dir.join("utterances.csv"))?;
+    let mfcc = CsvReader::new().read(dir.join("mfcc.csv"))?;
+    let coeffs: Vec<&[f32]> = (0..COEFFS)
+        .map(|c| mfcc.numeric(&format!("c{c}")))
+        .collect::<strata::data::Result<_>>()?;
+    let (labels, n_frames, first_rows) = (
+        utts.numeric("label")?,
+        utts.numeric("n_frames")?,
+        utts.numeric("first_row")?,
+    );
+    (0..utts.rows())
         .map(|u| {
-            let [_, label, n, first] = u[..] else {
+            let (n, first) = (n_frames[u] as usize, first_rows[u] as usize);
+            if first + n > mfcc.rows() {
                 return Err(Error::format(
-                    dir.join("utterances.csv"),
-                    "expected utt,label,n_frames,first_row",
-                ));
-            };
-            let (n, first) = (n as usize, first as usize);
-            let rows = mfcc.get(first..first + n).ok_or_else(|| {
-                Error::format(
                     dir.join("mfcc.csv"),
-                    format!("rows {first}..{} missing", first + n),
-                )
-            })?;
-            let frames = rows
-                .iter()
-                .flat_map(|r| r[2..2 + COEFFS].iter().copied())
+                    format!(
+                        "utterance {u} needs rows {first}..{} but the file has {}",
+                        first + n,
+                        mfcc.rows()
+                    ),
+                ));
+            }
+            let frames = (first..first + n)
+                .flat_map(|row| coeffs.iter().map(move |c| c[row]))
                 .collect();
             Ok(Utterance {
                 frames,
-                label: label as usize,
+                label: labels[u] as usize,
             })
         })
         .collect()
 }
 
-/// A seeded split stratified by label: every `5`th utterance of each digit (after a
-/// shuffle) is held out.
-fn split(utts: Vec<Utterance>, seed: u64) -> (Vec<Utterance>, Vec<Utterance>) {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut keyed: Vec<(u64, Utterance)> = utts
-        .into_iter()
-        .map(|u| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state, u)
-        })
-        .collect();
-    keyed.sort_by_key(|(k, _)| *k);
-    let mut seen = [0usize; 10];
-    let (mut train, mut test) = (Vec::new(), Vec::new());
-    for (_, u) in keyed {
-        seen[u.label % 10] += 1;
-        if seen[u.label % 10] % 5 == 0 {
-            test.push(u)
-        } else {
-            train.push(u)
-        }
-    }
-    (train, test)
+/// A seeded 80/20 split stratified by digit.
+fn split(utts: Vec<Utterance>, seed: u64) -> Result<(Vec<Utterance>, Vec<Utterance>)> {
+    let labels: Vec<usize> = utts.iter().map(|u| u.label).collect();
+    let parts = stratified_split(&labels, 0.0, 0.2, seed)?;
+    let mut slots: Vec<Option<Utterance>> = utts.into_iter().map(Some).collect();
+    let mut take = |rows: &[usize]| -> Vec<Utterance> {
+        rows.iter().filter_map(|&r| slots[r].take()).collect()
+    };
+    let train = take(&parts.train);
+    let test = take(&parts.test);
+    Ok((train, test))
 }
 
 /// BiLSTM over the true lengths → Dense on both final states.
@@ -171,35 +151,19 @@ fn run() -> Result<()> {
             ""
         }
     );
-    let (mut train, mut test) = split(load(&dir)?, args.seed);
+    let (mut train, mut test) = split(load(&dir)?, args.seed)?;
     if let Some(n) = args.limit {
         train.truncate(n);
     }
     // Standardize each coefficient with the training frames' mean and standard deviation.
-    let mut mean = [0.0f64; COEFFS];
-    let mut sq = [0.0f64; COEFFS];
-    let mut count = 0.0;
-    for u in &train {
-        for f in u.frames.chunks(COEFFS) {
-            for c in 0..COEFFS {
-                mean[c] += f64::from(f[c]);
-                sq[c] += f64::from(f[c]) * f64::from(f[c]);
-            }
-            count += 1.0;
-        }
-    }
-    let std: Vec<f64> = (0..COEFFS)
-        .map(|c| {
-            mean[c] /= count;
-            (sq[c] / count - mean[c] * mean[c]).max(1e-12).sqrt()
-        })
+    let mut scaler = StandardScaler::new();
+    let train_frames: Vec<f32> = train
+        .iter()
+        .flat_map(|u| u.frames.iter().copied())
         .collect();
+    scaler.fit(&train_frames, COEFFS)?;
     for u in train.iter_mut().chain(test.iter_mut()) {
-        for f in u.frames.chunks_mut(COEFFS) {
-            for c in 0..COEFFS {
-                f[c] = ((f64::from(f[c]) - mean[c]) / std[c]) as f32;
-            }
-        }
+        scaler.transform_in_place(&mut u.frames, COEFFS)?;
     }
     eprintln!("train {} utterances, test {}", train.len(), test.len());
 
@@ -217,18 +181,9 @@ fn run() -> Result<()> {
     let clock = Stopwatch::start();
     let mut seen = 0usize;
     for epoch in 0..args.epochs {
-        // Shuffle by a per-epoch key, then batch.
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        let mut state = args
-            .seed
-            .wrapping_add(epoch as u64 + 1)
-            .wrapping_mul(0x2545_F491_4F6C_DD1D);
-        for i in (1..order.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            order.swap(i, (state % (i as u64 + 1)) as usize);
-        }
+        // A fresh seeded permutation each epoch, then batches.
+        let order =
+            train_val_test_split(train.len(), 0.0, 0.0, args.seed + epoch as u64 + 1)?.train;
         let mut total = 0.0;
         for rows in order.chunks(args.batch_size) {
             let utts: Vec<&Utterance> = rows.iter().map(|&r| &train[r]).collect();
