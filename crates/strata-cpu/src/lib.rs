@@ -27,6 +27,7 @@ mod buffer;
 mod check;
 mod math;
 mod ops;
+mod pool2x2;
 mod simd;
 mod strided;
 mod threads;

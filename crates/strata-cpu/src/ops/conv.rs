@@ -10,6 +10,7 @@
 //! is the `[C, P]` matrix.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE, cblas_sgemm};
 use strata_backend::{BackendError, Conv2dSpec, ConvOps, Result};
@@ -305,7 +306,7 @@ impl Geometry {
         nb: usize,
         g: usize,
         bias: Option<&[f32]>,
-        y: &mut [f32],
+        y: &mut [MaybeUninit<f32>],
     ) {
         let ld = nb * self.p;
         let oc = self.spec.out_channels;
@@ -316,7 +317,7 @@ impl Geometry {
                 let dst = &mut y[((n0 + i) * oc + ch) * self.p..][..self.p];
                 let src = &rows[o * ld + i * self.p..][..self.p];
                 for (d, &s) in dst.iter_mut().zip(src) {
-                    *d = s + b;
+                    d.write(s + b);
                 }
             }
         }
@@ -406,9 +407,9 @@ impl ConvOps for CpuBackend {
             BackendError::check_len("conv2d", spec.out_channels, b.len())?;
         }
         let (x, w, bias) = (x.as_slice(), w.as_slice(), bias.map(CpuBuffer::as_slice));
-        let mut y = vec![0.0f32; out_len];
         let (og, kg, p) = (geo.og, geo.kg, geo.p);
         if geo.is_pointwise() {
+            let mut y = vec![0.0f32; out_len];
             // y[n, g] = W_g · x[n, g], the bias pre-filled and accumulated onto (beta = 1).
             for n in 0..spec.batch {
                 for g in 0..spec.groups {
@@ -429,6 +430,9 @@ impl ConvOps for CpuBackend {
             }
             return Ok(CpuBuffer::from_vec(y));
         }
+        // Not zero-filled: the chunks and groups below write every output once.
+        let mut y: Vec<f32> = Vec::with_capacity(out_len);
+        let spare = &mut y.spare_capacity_mut()[..out_len];
         with_scratch(kg * geo.nb * p, og * geo.nb * p, |cols, rows| {
             for (n0, nb) in geo.chunks() {
                 let ld = nb * p;
@@ -442,11 +446,16 @@ impl ConvOps for CpuBackend {
                         0.0,
                         (rows, ld),
                     )?;
-                    geo.scatter_output(rows, n0, nb, g, bias, &mut y);
+                    geo.scatter_output(rows, n0, nb, g, bias, spare);
                 }
             }
             Ok(())
         })?;
+        // SAFETY: the chunks cover samples `0..batch` and the groups channels `0..out`, and
+        // `scatter_output` wrote all `P` positions of each (sample, channel) plane, so the
+        // first `out_len` elements are initialized. (On an error we returned above with the
+        // length still 0.)
+        unsafe { y.set_len(out_len) };
         Ok(CpuBuffer::from_vec(y))
     }
 
@@ -530,21 +539,28 @@ impl ConvOps for CpuBackend {
             }
             return Ok(CpuBuffer::from_vec(dw));
         }
-        with_scratch(kg * geo.nb * p, og * geo.nb * p, |cols, rows| {
+        // dW_g += dy[n, g] · cols_nᵀ per sample: `dy[n, g]` already is the `[og, P]` operand,
+        // and sample n's columns are a column block of the chunk's matrix, so neither side is
+        // copied (gathering `dy` into one `[og, nb·P]` matrix for a single GEMM cost more
+        // than the GEMM calls it saved).
+        let oc = spec.out_channels;
+        with_scratch(kg * geo.nb * p, 0, |cols, _| {
             for (n0, nb) in geo.chunks() {
                 let ld = nb * p;
                 for g in 0..spec.groups {
                     geo.im2col(x, n0, nb, g, cols);
-                    geo.gather_grad(dy, n0, nb, g, rows);
                     let c = &mut dw[g * og * kg..][..og * kg];
-                    gemm(
-                        (false, true),
-                        (og, kg, ld),
-                        (rows, ld),
-                        (cols, ld),
-                        1.0,
-                        (c, kg),
-                    )?;
+                    for i in 0..nb {
+                        let d = &dy[((n0 + i) * oc + g * og) * p..][..og * p];
+                        gemm(
+                            (false, true),
+                            (og, kg, p),
+                            (d, p),
+                            (&cols[i * p..], ld),
+                            1.0,
+                            (c, kg),
+                        )?;
+                    }
                 }
             }
             Ok(())

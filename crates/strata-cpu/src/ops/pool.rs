@@ -5,6 +5,7 @@
 use strata_backend::{BackendError, Pool2dSpec, PoolOps, Result};
 
 use crate::check::index;
+use crate::pool2x2;
 use crate::{CpuBackend, CpuBuffer};
 
 /// The input rows (or columns) `lo..hi` window `o` covers: `o·stride − pad ..+ kernel`,
@@ -38,36 +39,26 @@ fn is_2x2_tiling(spec: &Pool2dSpec) -> bool {
         && spec.pad_w == 0
 }
 
-/// Max pooling of one plane with 2x2 windows at stride 2: two input rows per output row, no
-/// per-window bookkeeping. Same choice as the general path: the first maximum in row-major
-/// order (a NaN replaces any number).
-fn max_pool_2x2(src: &[f32], y: &mut [f32], idx: &mut [f32], spec: &Pool2dSpec) {
-    let (w, ow) = (spec.in_w, spec.out_w());
-    for (oy, (yr, ir)) in y
-        .chunks_exact_mut(ow)
-        .zip(idx.chunks_exact_mut(ow))
-        .enumerate()
+/// The input gradient of a 2x2/stride-2 max pool written in one pass per plane, or `None`
+/// when some index lies outside its window (the general scatter handles that case).
+fn max_pool_2x2_backward(dy: &[f32], indices: &[f32], spec: &Pool2dSpec) -> Option<Vec<f32>> {
+    let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
+    let mut dx: Vec<f32> = Vec::with_capacity(spec.input_len());
+    let spare = &mut dx.spare_capacity_mut()[..spec.input_len()];
+    for ((plane, d), ix) in spare
+        .chunks_exact_mut(hw)
+        .zip(dy.chunks_exact(p))
+        .zip(indices.chunks_exact(p))
     {
-        let r0 = 2 * oy * w;
-        let (top, bottom) = (&src[r0..r0 + w], &src[r0 + w..r0 + 2 * w]);
-        let (r0f, wf) = (r0 as f32, w as f32);
-        for (ox, (yo, io)) in yr.iter_mut().zip(ir.iter_mut()).enumerate() {
-            let c = 2 * ox;
-            let (mut best, mut off) = (top[c], 0.0f32);
-            for (v, o) in [
-                (top[c + 1], 1.0),
-                (bottom[c], wf),
-                (bottom[c + 1], wf + 1.0),
-            ] {
-                let take = v > best || (v.is_nan() && !best.is_nan());
-                best = if take { v } else { best };
-                off = if take { o } else { off };
-            }
-            *yo = best;
-            // Exact while a plane has fewer than 2^24 positions, as for every f32-carried index.
-            *io = r0f + c as f32 + off;
+        if !pool2x2::backward_plane(d, ix, spec.in_h, spec.in_w, plane) {
+            return None;
         }
     }
+    // SAFETY: `backward_plane` returned true for every plane, so it wrote every position of
+    // each (the window taps, the odd edge row and column), and the planes tile the first
+    // `input_len` elements.
+    unsafe { dx.set_len(spec.input_len()) };
+    Some(dx)
 }
 
 fn check(op: &'static str, spec: &Pool2dSpec, input: usize, output: usize) -> Result<()> {
@@ -89,7 +80,7 @@ impl PoolOps for CpuBackend {
                 .zip(idx.chunks_exact_mut(p))
             {
                 if is_2x2_tiling(&spec) {
-                    max_pool_2x2(src, yo, io, &spec);
+                    pool2x2::forward_plane(src, spec.in_w, yo, io);
                     continue;
                 }
                 for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
@@ -127,6 +118,13 @@ impl PoolOps for CpuBackend {
         check(op, &spec, spec.input_len(), dy.len())?;
         BackendError::check_len(op, spec.output_len(), indices.len())?;
         let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
+        if is_2x2_tiling(&spec)
+            && hw > 0
+            && p > 0
+            && let Some(dx) = max_pool_2x2_backward(dy.as_slice(), indices.as_slice(), &spec)
+        {
+            return Ok(CpuBuffer::from_vec(dx));
+        }
         let mut dx = vec![0.0f32; spec.input_len()];
         if hw > 0 && p > 0 {
             let planes = dx.chunks_exact_mut(hw);
