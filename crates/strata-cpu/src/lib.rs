@@ -6,14 +6,17 @@
 //! auto-vectorizes it for the default target, with fast paths for the shapes a training step
 //! actually sees (equal shapes, a bias row, a scalar, the last axis).
 //!
-//! Threading: OpenBLAS is the only multi-threaded part, and [`set_num_threads`] is its single
-//! knob (read from `STRATA_NUM_THREADS` when the first [`CpuBackend`] is made). Elementwise,
-//! reduction, softmax and optimizer loops run on the calling thread: the target machines have
-//! few cores, and a second thread pool beside OpenBLAS's would oversubscribe them.
+//! Threading: one thread count, OpenBLAS's, set by [`set_num_threads`] (read from
+//! `STRATA_NUM_THREADS` when the first [`CpuBackend`] is made). GEMM uses it inside OpenBLAS;
+//! the big memory-bound loops of a CNN step (im2col/col2im, the conv output scatter, max
+//! pooling, unary maps and derivatives, the bias gradient) split into one part per thread with
+//! scoped threads (`parallel`), only when each part is large enough to pay for a thread.
+//! Results are the same bits on any thread count.
 //!
 //! Module map: `buffer` (the buffer type and `BufferOps`), `threads` (the OpenBLAS thread
-//! knob), `ops/*` (one file per op family, the same names as `strata_backend::ops`), and four
-//! private helpers: `check` (argument validation), `math` (vectorizable `exp`, `erf`, `tanh`
+//! knob), `ops/*` (one file per op family, the same names as `strata_backend::ops`), and private
+//! helpers: `check` (argument validation), `parallel` (splitting a loop across threads),
+//! `pool2x2` (the vectorized `MaxPool2d(2)`), `math` (vectorizable `exp`, `erf`, `tanh`
 //! and lane-wise sums), `simd` (runtime AVX2 dispatch of the hot kernels, see below) and
 //! `strided` (N-d iteration with broadcasting, shared by elementwise, layout and reduce).
 //!
@@ -27,6 +30,7 @@ mod buffer;
 mod check;
 mod math;
 mod ops;
+mod parallel;
 mod pool2x2;
 mod simd;
 mod strided;

@@ -54,6 +54,36 @@ pub(crate) fn map(x: &[f32], f: impl Fn(f32) -> f32) -> Vec<f32> {
     out
 }
 
+/// Writes `f(x[i])` into `out[i]` for every element; `x` and `out` have the same length.
+#[inline(always)]
+pub(crate) fn map_into(x: &[f32], out: &mut [MaybeUninit<f32>], f: impl Fn(f32) -> f32) {
+    assert_eq!(
+        x.len(),
+        out.len(),
+        "map_into: input and output lengths differ"
+    );
+    for (o, &v) in out.iter_mut().zip(x) {
+        o.write(f(v));
+    }
+}
+
+/// Writes `f(a[i], b[i])` into `out[i]` for every element; all three have the same length.
+#[inline(always)]
+pub(crate) fn zip_map_into(
+    a: &[f32],
+    b: &[f32],
+    out: &mut [MaybeUninit<f32>],
+    f: impl Fn(f32, f32) -> f32,
+) {
+    assert!(
+        a.len() == out.len() && b.len() == out.len(),
+        "zip_map_into: input and output lengths differ"
+    );
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        o.write(f(x, y));
+    }
+}
+
 /// Writes `f(a, b)` for every pair of elements into a new vector (as long as the shorter).
 #[inline(always)]
 pub(crate) fn zip_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> Vec<f32> {

@@ -1,8 +1,8 @@
 //! The one threading knob of the CPU backend: OpenBLAS's thread count.
 //!
-//! Only GEMM runs on several threads (inside OpenBLAS). Every other CPU op runs on the calling
-//! thread; adding a second pool (rayon or similar) beside OpenBLAS's would oversubscribe the
-//! small machines this backend targets.
+//! GEMM runs on that many threads inside OpenBLAS, and the big loops around the GEMMs split
+//! into as many parts (`crate::parallel`). No other pool exists: a second pool beside
+//! OpenBLAS's would oversubscribe the small machines this backend targets.
 
 use std::ffi::c_int;
 use std::sync::Once;

@@ -16,7 +16,7 @@ use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE, cblas_sgemm};
 use strata_backend::{BackendError, Conv2dSpec, ConvOps, Result};
 
 use crate::check::blas_dim;
-use crate::{CpuBackend, CpuBuffer};
+use crate::{CpuBackend, CpuBuffer, parallel};
 
 /// Upper bound on the floats of one chunk's column matrix (16 MiB): large enough that a
 /// chunk is one big GEMM, small enough to stay out of swap for big batches.
@@ -177,26 +177,26 @@ impl Geometry {
             && s.pad_top + s.pad_bottom + s.pad_left + s.pad_right == 0
     }
 
-    /// Writes the columns of samples `n0..n0 + nb` (group `g`) into `cols` (`[kg, nb·P]`).
+    /// Writes the columns of samples `n0..n0 + nb` (group `g`) into `cols` (`[kg, nb·P]`),
+    /// rows in parallel.
     fn im2col(&self, x: &[f32], n0: usize, nb: usize, g: usize, cols: &mut [f32]) {
         let s = &self.spec;
         let ld = nb * self.p;
-        for c in 0..self.cg {
-            for ky in 0..s.kernel_h {
-                for kx in 0..s.kernel_w {
-                    let row = (c * s.kernel_h + ky) * s.kernel_w + kx;
-                    let dst_row = &mut cols[row * ld..(row + 1) * ld];
-                    let dx = (kx * s.dilation_w) as isize - s.pad_left as isize;
-                    let dy = (ky * s.dilation_h) as isize - s.pad_top as isize;
-                    for i in 0..nb {
-                        let plane = ((n0 + i) * s.in_channels + g * self.cg + c) * self.hw;
-                        let src = &x[plane..plane + self.hw];
-                        let dst = &mut dst_row[i * self.p..(i + 1) * self.p];
-                        self.gather_plane(src, dst, dy, dx);
-                    }
+        let taps = s.kernel_h * s.kernel_w;
+        parallel::for_each_part(&mut cols[..self.kg * ld], ld, ld, |rows, part| {
+            for (row, dst_row) in rows.zip(part.chunks_exact_mut(ld)) {
+                let (c, tap) = (row / taps, row % taps);
+                let (ky, kx) = (tap / s.kernel_w, tap % s.kernel_w);
+                let dx = (kx * s.dilation_w) as isize - s.pad_left as isize;
+                let dy = (ky * s.dilation_h) as isize - s.pad_top as isize;
+                for i in 0..nb {
+                    let plane = ((n0 + i) * s.in_channels + g * self.cg + c) * self.hw;
+                    let src = &x[plane..plane + self.hw];
+                    let dst = &mut dst_row[i * self.p..(i + 1) * self.p];
+                    self.gather_plane(src, dst, dy, dx);
                 }
             }
-        }
+        });
     }
 
     /// The output-positions view of one kernel tap: `dst[oy, ox] = src[oy·sh + dy, ox·sw + dx]`
@@ -231,26 +231,30 @@ impl Geometry {
         }
     }
 
-    /// Adds the columns of `cols` (`[kg, nb·P]`, group `g`) back into `dx` (col2im).
+    /// Adds the columns of `cols` (`[kg, nb·P]`, group `g`) back into `dx` (col2im),
+    /// samples in parallel.
     fn col2im(&self, cols: &[f32], n0: usize, nb: usize, g: usize, dxs: &mut [f32]) {
         let s = &self.spec;
         let ld = nb * self.p;
-        for c in 0..self.cg {
-            for ky in 0..s.kernel_h {
-                for kx in 0..s.kernel_w {
-                    let row = (c * s.kernel_h + ky) * s.kernel_w + kx;
-                    let src_row = &cols[row * ld..(row + 1) * ld];
-                    let dx = (kx * s.dilation_w) as isize - s.pad_left as isize;
-                    let dy = (ky * s.dilation_h) as isize - s.pad_top as isize;
-                    for i in 0..nb {
-                        let plane = ((n0 + i) * s.in_channels + g * self.cg + c) * self.hw;
-                        let dst = &mut dxs[plane..plane + self.hw];
-                        let src = &src_row[i * self.p..(i + 1) * self.p];
-                        self.scatter_plane(src, dst, dy, dx);
+        let sample_len = s.in_channels * self.hw;
+        let region = &mut dxs[n0 * sample_len..(n0 + nb) * sample_len];
+        parallel::for_each_part(region, sample_len, self.kg * self.p, |samples, part| {
+            for (i, sample) in samples.zip(part.chunks_exact_mut(sample_len)) {
+                for c in 0..self.cg {
+                    let plane = (g * self.cg + c) * self.hw;
+                    let dst = &mut sample[plane..plane + self.hw];
+                    for ky in 0..s.kernel_h {
+                        for kx in 0..s.kernel_w {
+                            let row = (c * s.kernel_h + ky) * s.kernel_w + kx;
+                            let src = &cols[row * ld + i * self.p..][..self.p];
+                            let dx = (kx * s.dilation_w) as isize - s.pad_left as isize;
+                            let dy = (ky * s.dilation_h) as isize - s.pad_top as isize;
+                            self.scatter_plane(src, dst, dy, dx);
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     /// The adjoint of [`Geometry::gather_plane`]: `dst[oy·sh + dy, ox·sw + dx] += src[oy, ox]`.
@@ -309,18 +313,22 @@ impl Geometry {
         y: &mut [MaybeUninit<f32>],
     ) {
         let ld = nb * self.p;
-        let oc = self.spec.out_channels;
-        for o in 0..self.og {
-            let ch = g * self.og + o;
-            let b = bias.map_or(0.0, |b| b[ch]);
-            for i in 0..nb {
-                let dst = &mut y[((n0 + i) * oc + ch) * self.p..][..self.p];
-                let src = &rows[o * ld + i * self.p..][..self.p];
-                for (d, &s) in dst.iter_mut().zip(src) {
-                    d.write(s + b);
+        let sample_len = self.spec.out_channels * self.p;
+        let region = &mut y[n0 * sample_len..(n0 + nb) * sample_len];
+        // Samples in parallel, each writing its `og` channel planes of group `g`.
+        parallel::for_each_part(region, sample_len, 2 * self.og * self.p, |samples, part| {
+            for (i, sample) in samples.zip(part.chunks_exact_mut(sample_len)) {
+                for o in 0..self.og {
+                    let ch = g * self.og + o;
+                    let b = bias.map_or(0.0, |b| b[ch]);
+                    let dst = &mut sample[ch * self.p..][..self.p];
+                    let src = &rows[o * ld + i * self.p..][..self.p];
+                    for (d, &s) in dst.iter_mut().zip(src) {
+                        d.write(s + b);
+                    }
                 }
             }
-        }
+        });
     }
 
     /// Gathers a chunk's output gradient of group `g` into `[og, nb·P]`.
@@ -574,9 +582,15 @@ impl ConvOps for CpuBackend {
         BackendError::check_len(op, spec.batch * spec.out_channels * p, dy.len())?;
         let mut db = vec![0.0f32; spec.out_channels];
         if p > 0 {
-            for (i, plane) in dy.as_slice().chunks_exact(p).enumerate() {
-                db[i % spec.out_channels] += crate::math::sum(plane);
-            }
+            let (dy, oc) = (dy.as_slice(), spec.out_channels);
+            // Channels in parallel; each sums its planes in sample order.
+            parallel::for_each_part(&mut db, 1, spec.batch * p, |channels, part| {
+                for (ch, d) in channels.zip(part) {
+                    for n in 0..spec.batch {
+                        *d += crate::math::sum(&dy[(n * oc + ch) * p..][..p]);
+                    }
+                }
+            });
         }
         Ok(CpuBuffer::from_vec(db))
     }

@@ -12,12 +12,16 @@
 //! axes, both operands broadcast) goes through the collapsed strided walk of
 //! `crate::strided`, which visits contiguous runs without per-element index arithmetic.
 
+use std::mem::MaybeUninit;
+
 use strata_backend::{BackendError, BinaryOp, CmpOp, ElementwiseOps, Result, ScalarOp, UnaryOp};
 
 use crate::check::{check_shape, elem_count};
-use crate::simd::{map, map_rows, map_scalar, multiversion, zip_map, zip3_map};
+use crate::simd::{
+    map, map_into, map_rows, map_scalar, multiversion, zip_map, zip_map_into, zip3_map,
+};
 use crate::strided::{Layout, broadcast_strides};
-use crate::{CpuBackend, CpuBuffer, math};
+use crate::{CpuBackend, CpuBuffer, math, parallel};
 
 /// `1.0` where `c` holds, else `0.0`.
 #[inline(always)]
@@ -38,35 +42,35 @@ fn sign(x: f32) -> f32 {
 }
 
 multiversion! {
-    /// `f(x)` for every element.
-    fn unary_kernel / unary_kernel_baseline(op: UnaryOp, x: &[f32]) -> Vec<f32> {
+    /// `f(x)` for every element, into `out` (as long as `x`).
+    fn unary_kernel / unary_kernel_baseline(op: UnaryOp, x: &[f32], out: &mut [MaybeUninit<f32>]) {
         match op {
-            UnaryOp::Neg => map(x, |v| -v),
-            UnaryOp::Abs => map(x, f32::abs),
-            UnaryOp::Exp => map(x, math::exp),
-            UnaryOp::Log => map(x, f32::ln),
-            UnaryOp::Log1p => map(x, f32::ln_1p),
-            UnaryOp::Sqrt => map(x, f32::sqrt),
-            UnaryOp::Square => map(x, |v| v * v),
-            UnaryOp::Recip => map(x, |v| 1.0 / v),
-            UnaryOp::Relu => map(x, |v| if v < 0.0 { 0.0 } else { v }), // NaN propagates, as in PyTorch
-            UnaryOp::LeakyRelu(a) => map(x, |v| if v > 0.0 { v } else { a * v }),
-            UnaryOp::Elu(a) => map(x, |v| if v > 0.0 { v } else { a * v.exp_m1() }),
-            UnaryOp::Gelu => map(x, |v| v * math::normal_cdf(v)),
-            UnaryOp::Sigmoid => map(x, math::sigmoid),
-            UnaryOp::Tanh => map(x, math::tanh),
-            UnaryOp::Softplus => map(x, |v| v.max(0.0) + math::exp(-v.abs()).ln_1p()),
-            UnaryOp::Sign => map(x, sign),
+            UnaryOp::Neg => map_into(x, out, |v| -v),
+            UnaryOp::Abs => map_into(x, out, f32::abs),
+            UnaryOp::Exp => map_into(x, out, math::exp),
+            UnaryOp::Log => map_into(x, out, f32::ln),
+            UnaryOp::Log1p => map_into(x, out, f32::ln_1p),
+            UnaryOp::Sqrt => map_into(x, out, f32::sqrt),
+            UnaryOp::Square => map_into(x, out, |v| v * v),
+            UnaryOp::Recip => map_into(x, out, |v| 1.0 / v),
+            UnaryOp::Relu => map_into(x, out, |v| if v < 0.0 { 0.0 } else { v }), // NaN propagates, as in PyTorch
+            UnaryOp::LeakyRelu(a) => map_into(x, out, |v| if v > 0.0 { v } else { a * v }),
+            UnaryOp::Elu(a) => map_into(x, out, |v| if v > 0.0 { v } else { a * v.exp_m1() }),
+            UnaryOp::Gelu => map_into(x, out, |v| v * math::normal_cdf(v)),
+            UnaryOp::Sigmoid => map_into(x, out, math::sigmoid),
+            UnaryOp::Tanh => map_into(x, out, math::tanh),
+            UnaryOp::Softplus => map_into(x, out, |v| v.max(0.0) + math::exp(-v.abs()).ln_1p()),
+            UnaryOp::Sign => map_into(x, out, sign),
         }
     }
 }
 
 multiversion! {
-    /// `f'(x) · dy` for every element.
-    fn derivative_kernel / derivative_kernel_baseline(op: UnaryOp, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    /// `f'(x) · dy` for every element, into `out` (all three the same length).
+    fn derivative_kernel / derivative_kernel_baseline(op: UnaryOp, x: &[f32], dy: &[f32], out: &mut [MaybeUninit<f32>]) {
         match op {
-            UnaryOp::Neg => map(dy, |g| -g),
-            UnaryOp::Abs => zip_map(x, dy, |v, g| {
+            UnaryOp::Neg => map_into(dy, out, |g| -g),
+            UnaryOp::Abs => zip_map_into(x, dy, out, |v, g| {
                 if v > 0.0 {
                     g
                 } else if v < 0.0 {
@@ -75,30 +79,30 @@ multiversion! {
                     0.0
                 }
             }),
-            UnaryOp::Exp => zip_map(x, dy, |v, g| math::exp(v) * g),
-            UnaryOp::Log => zip_map(x, dy, |v, g| g / v),
-            UnaryOp::Log1p => zip_map(x, dy, |v, g| g / (1.0 + v)),
-            UnaryOp::Sqrt => zip_map(x, dy, |v, g| 0.5 * g / v.sqrt()),
-            UnaryOp::Square => zip_map(x, dy, |v, g| 2.0 * v * g),
-            UnaryOp::Recip => zip_map(x, dy, |v, g| -g / (v * v)),
-            UnaryOp::Relu => zip_map(x, dy, |v, g| if v > 0.0 { g } else { 0.0 }),
-            UnaryOp::LeakyRelu(a) => zip_map(x, dy, |v, g| if v > 0.0 { g } else { a * g }),
-            UnaryOp::Elu(a) => zip_map(x, dy, |v, g| if v > 0.0 { g } else { a * math::exp(v) * g }),
-            UnaryOp::Gelu => zip_map(x, dy, |v, g| (math::normal_cdf(v) + v * math::normal_pdf(v)) * g),
+            UnaryOp::Exp => zip_map_into(x, dy, out, |v, g| math::exp(v) * g),
+            UnaryOp::Log => zip_map_into(x, dy, out, |v, g| g / v),
+            UnaryOp::Log1p => zip_map_into(x, dy, out, |v, g| g / (1.0 + v)),
+            UnaryOp::Sqrt => zip_map_into(x, dy, out, |v, g| 0.5 * g / v.sqrt()),
+            UnaryOp::Square => zip_map_into(x, dy, out, |v, g| 2.0 * v * g),
+            UnaryOp::Recip => zip_map_into(x, dy, out, |v, g| -g / (v * v)),
+            UnaryOp::Relu => zip_map_into(x, dy, out, |v, g| if v > 0.0 { g } else { 0.0 }),
+            UnaryOp::LeakyRelu(a) => zip_map_into(x, dy, out, |v, g| if v > 0.0 { g } else { a * g }),
+            UnaryOp::Elu(a) => zip_map_into(x, dy, out, |v, g| if v > 0.0 { g } else { a * math::exp(v) * g }),
+            UnaryOp::Gelu => zip_map_into(x, dy, out, |v, g| (math::normal_cdf(v) + v * math::normal_pdf(v)) * g),
             // σ(1 − σ) and 1 − tanh² written without the cancellation of `1 − ...` in the
             // tails: e/(1 + e)² with e = e^−|x|, and 4e/(1 + e)² with e = e^−2|x|.
-            UnaryOp::Sigmoid => zip_map(x, dy, |v, g| {
+            UnaryOp::Sigmoid => zip_map_into(x, dy, out, |v, g| {
                 let e = math::exp(-v.abs());
                 let d = 1.0 + e;
                 e / (d * d) * g
             }),
-            UnaryOp::Tanh => zip_map(x, dy, |v, g| {
+            UnaryOp::Tanh => zip_map_into(x, dy, out, |v, g| {
                 let e = math::exp(-2.0 * v.abs());
                 let d = 1.0 + e;
                 4.0 * e / (d * d) * g
             }),
-            UnaryOp::Softplus => zip_map(x, dy, |v, g| math::sigmoid(v) * g),
-            UnaryOp::Sign => vec![0.0; x.len().min(dy.len())],
+            UnaryOp::Softplus => zip_map_into(x, dy, out, |v, g| math::sigmoid(v) * g),
+            UnaryOp::Sign => map_into(dy, out, |_| 0.0),
         }
     }
 }
@@ -320,16 +324,22 @@ impl Operands<'_> {
 
 impl ElementwiseOps for CpuBackend {
     fn unary(&self, op: UnaryOp, x: &CpuBuffer) -> Result<CpuBuffer> {
-        Ok(CpuBuffer::from_vec(unary_kernel(op, x.as_slice())))
+        let x = x.as_slice();
+        // SAFETY: `unary_kernel` writes every element of the part it is given.
+        let y = unsafe { parallel::fill(x.len(), 1, 2, |r, part| unary_kernel(op, &x[r], part)) };
+        Ok(CpuBuffer::from_vec(y))
     }
 
     fn unary_backward(&self, op: UnaryOp, x: &CpuBuffer, dy: &CpuBuffer) -> Result<CpuBuffer> {
         BackendError::check_len("unary_backward", x.len(), dy.len())?;
-        Ok(CpuBuffer::from_vec(derivative_kernel(
-            op,
-            x.as_slice(),
-            dy.as_slice(),
-        )))
+        let (x, dy) = (x.as_slice(), dy.as_slice());
+        // SAFETY: `derivative_kernel` writes every element of the part it is given.
+        let dx = unsafe {
+            parallel::fill(x.len(), 1, 3, |r, part| {
+                derivative_kernel(op, &x[r.clone()], &dy[r], part)
+            })
+        };
+        Ok(CpuBuffer::from_vec(dx))
     }
 
     fn binary(
@@ -616,15 +626,22 @@ mod tests {
     fn dispatched_and_baseline_unary_kernels_agree_bitwise() {
         let x: Vec<f32> = (0..1001).map(|i| (i as f32 - 500.0) * 0.0173).collect();
         let dy: Vec<f32> = (0..1001).map(|i| 1.0 - i as f32 * 0.001).collect();
+        // SAFETY (each `fill` below): the kernels write every element of their part.
+        let run = |f: &(dyn Fn(&mut [MaybeUninit<f32>]) + Sync)| unsafe {
+            parallel::fill(1, x.len(), 1, |_, part| f(part))
+        };
         for op in ALL_UNARY {
             assert!(
-                same_bits(&unary_kernel(op, &x), &unary_kernel_baseline(op, &x)),
+                same_bits(
+                    &run(&|o| unary_kernel(op, &x, o)),
+                    &run(&|o| unary_kernel_baseline(op, &x, o))
+                ),
                 "{op:?}"
             );
             assert!(
                 same_bits(
-                    &derivative_kernel(op, &x, &dy),
-                    &derivative_kernel_baseline(op, &x, &dy)
+                    &run(&|o| derivative_kernel(op, &x, &dy, o)),
+                    &run(&|o| derivative_kernel_baseline(op, &x, &dy, o))
                 ),
                 "{op:?}'"
             );

@@ -5,8 +5,8 @@
 use strata_backend::{BackendError, Pool2dSpec, PoolOps, Result};
 
 use crate::check::index;
-use crate::pool2x2;
 use crate::{CpuBackend, CpuBuffer};
+use crate::{parallel, pool2x2};
 
 /// The input rows (or columns) `lo..hi` window `o` covers: `o·stride − pad ..+ kernel`,
 /// clipped to `0..len`.
@@ -43,22 +43,17 @@ fn is_2x2_tiling(spec: &Pool2dSpec) -> bool {
 /// when some index lies outside its window (the general scatter handles that case).
 fn max_pool_2x2_backward(dy: &[f32], indices: &[f32], spec: &Pool2dSpec) -> Option<Vec<f32>> {
     let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
-    let mut dx: Vec<f32> = Vec::with_capacity(spec.input_len());
-    let spare = &mut dx.spare_capacity_mut()[..spec.input_len()];
-    for ((plane, d), ix) in spare
-        .chunks_exact_mut(hw)
-        .zip(dy.chunks_exact(p))
-        .zip(indices.chunks_exact(p))
-    {
-        if !pool2x2::backward_plane(d, ix, spec.in_h, spec.in_w, plane) {
-            return None;
-        }
+    let planes = spec.batch * spec.channels;
+    // SAFETY: `backward_plane` returns true only after writing every position of its plane
+    // (the window taps, the odd edge row and column); a part covers whole planes.
+    unsafe {
+        parallel::try_fill(planes, hw, hw + 2 * p, |range, part| {
+            range.zip(part.chunks_exact_mut(hw)).all(|(plane, dst)| {
+                let (d, ix) = (&dy[plane * p..][..p], &indices[plane * p..][..p]);
+                pool2x2::backward_plane(d, ix, spec.in_h, spec.in_w, dst)
+            })
+        })
     }
-    // SAFETY: `backward_plane` returned true for every plane, so it wrote every position of
-    // each (the window taps, the odd edge row and column), and the planes tile the first
-    // `input_len` elements.
-    unsafe { dx.set_len(spec.input_len()) };
-    Some(dx)
 }
 
 fn check(op: &'static str, spec: &Pool2dSpec, input: usize, output: usize) -> Result<()> {
@@ -74,36 +69,40 @@ impl PoolOps for CpuBackend {
         let mut y = vec![0.0f32; spec.output_len()];
         let mut idx = vec![0.0f32; spec.output_len()];
         if hw > 0 && p > 0 {
-            let planes = x.as_slice().chunks_exact(hw);
-            for ((src, yo), io) in planes
-                .zip(y.chunks_exact_mut(p))
-                .zip(idx.chunks_exact_mut(p))
-            {
-                if is_2x2_tiling(&spec) {
-                    pool2x2::forward_plane(src, spec.in_w, yo, io);
-                    continue;
-                }
-                for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
-                    let (mut best, mut at) = (f32::NEG_INFINITY, y0 * spec.in_w + x0);
-                    for r in y0..y1 {
-                        for (c, &v) in src[r * spec.in_w + x0..r * spec.in_w + x1]
-                            .iter()
-                            .enumerate()
-                        {
-                            // A NaN wins too, and then propagates, as in PyTorch.
-                            if v > best || v.is_nan() {
-                                best = v;
-                                at = r * spec.in_w + x0 + c;
-                                if v.is_nan() {
-                                    break;
+            let x = x.as_slice();
+            // Planes in parallel (each reads `hw` and writes `2p` floats).
+            parallel::for_each_part2((&mut y, p), (&mut idx, p), hw + 2 * p, |planes, ys, is| {
+                for ((plane, yo), io) in planes
+                    .zip(ys.chunks_exact_mut(p))
+                    .zip(is.chunks_exact_mut(p))
+                {
+                    let src = &x[plane * hw..(plane + 1) * hw];
+                    if is_2x2_tiling(&spec) {
+                        pool2x2::forward_plane(src, spec.in_w, yo, io);
+                        continue;
+                    }
+                    for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
+                        let (mut best, mut at) = (f32::NEG_INFINITY, y0 * spec.in_w + x0);
+                        for r in y0..y1 {
+                            for (c, &v) in src[r * spec.in_w + x0..r * spec.in_w + x1]
+                                .iter()
+                                .enumerate()
+                            {
+                                // A NaN wins too, and then propagates, as in PyTorch.
+                                if v > best || v.is_nan() {
+                                    best = v;
+                                    at = r * spec.in_w + x0 + c;
+                                    if v.is_nan() {
+                                        break;
+                                    }
                                 }
                             }
                         }
-                    }
-                    yo[o] = best;
-                    io[o] = at as f32;
-                });
-            }
+                        yo[o] = best;
+                        io[o] = at as f32;
+                    });
+                }
+            });
         }
         Ok((CpuBuffer::from_vec(y), CpuBuffer::from_vec(idx)))
     }
