@@ -72,6 +72,33 @@ pub(crate) fn for_each_part<T: Send>(
     });
 }
 
+/// The length of the parts `len` elements of `elem_work` work each are cut into (`len`
+/// itself, at least 1, when the work does not pay for a second thread): zip `chunks_mut` of
+/// every operand with this length and hand them to [`run_each`].
+pub(crate) fn chunk_len(len: usize, elem_work: usize) -> usize {
+    len.div_ceil(part_count(len, elem_work)).max(1)
+}
+
+/// Runs `f` on every item, the first on the calling thread and each other on a scoped thread
+/// of its own (so at most as many items as threads should be passed: see [`chunk_len`]).
+pub(crate) fn run_each<I>(items: I, f: impl Fn(I::Item) + Sync)
+where
+    I: IntoIterator,
+    I::Item: Send,
+{
+    let mut items = items.into_iter();
+    let Some(first) = items.next() else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        for item in items {
+            let f = &f;
+            scope.spawn(move || f(item));
+        }
+        f(first);
+    });
+}
+
 /// [`for_each_part`] over two buffers cut at the same units (`a_unit` and `b_unit` elements
 /// per unit respectively).
 pub(crate) fn for_each_part2<A: Send, B: Send>(

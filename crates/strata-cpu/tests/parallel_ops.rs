@@ -3,7 +3,8 @@
 //! the process-wide thread count).
 
 use strata_backend::{
-    BufferOps, Conv2dSpec, ConvOps, ElementwiseOps, Pool2dSpec, PoolOps, UnaryOp,
+    AdamSpec, BufferOps, Conv2dSpec, ConvOps, ElementwiseOps, OptimizerOps, Pool2dSpec, PoolOps,
+    UnaryOp,
 };
 use strata_cpu::{CpuBackend, CpuBuffer, set_num_threads};
 
@@ -85,6 +86,25 @@ fn run_all(cpu: &CpuBackend) -> Vec<Vec<u32>> {
         out.push(bits(&cpu.unary(op, &x).unwrap()));
         out.push(bits(&cpu.unary_backward(op, &x, &dy).unwrap()));
     }
+    let n = 200_003;
+    let (mut p, g) = (
+        cpu.from_host(&values(n, 9)).unwrap(),
+        cpu.from_host(&values(n, 10)).unwrap(),
+    );
+    let (mut m, mut v) = (cpu.zeros(n).unwrap(), cpu.zeros(n).unwrap());
+    for step in 1..=3 {
+        let spec = AdamSpec {
+            lr: 1e-2,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+            decoupled_weight_decay: true,
+            step,
+        };
+        cpu.adam_step(&mut p, &g, &mut m, &mut v, spec).unwrap();
+    }
+    out.extend([bits(&p), bits(&m), bits(&v)]);
     out
 }
 

@@ -12,7 +12,7 @@ use strata_backend::{
 
 use crate::check::invalid;
 use crate::simd::multiversion;
-use crate::{CpuBackend, CpuBuffer};
+use crate::{CpuBackend, CpuBuffer, parallel};
 
 /// `grad + weight_decay · param` when `WD` (PyTorch's `grad.add(param, alpha=wd)`).
 #[inline(always)]
@@ -242,13 +242,15 @@ impl OptimizerOps for CpuBackend {
     ) -> Result<()> {
         check_state("adam_step", param, &[grad.len(), m.len(), v.len()])?;
         check_step("adam_step", spec.step)?;
-        adam_kernel(
-            param.as_mut_slice(),
-            grad.as_slice(),
-            m.as_mut_slice(),
-            v.as_mut_slice(),
-            &spec,
-        );
+        // Elementwise: big parameters (an embedding table) are split across the threads.
+        let chunk = parallel::chunk_len(param.len(), 4);
+        let parts = param
+            .as_mut_slice()
+            .chunks_mut(chunk)
+            .zip(grad.as_slice().chunks(chunk))
+            .zip(m.as_mut_slice().chunks_mut(chunk))
+            .zip(v.as_mut_slice().chunks_mut(chunk));
+        parallel::run_each(parts, |(((p, g), m), v)| adam_kernel(p, g, m, v, &spec));
         Ok(())
     }
 

@@ -20,12 +20,82 @@ use strata_backend::{
 
 use crate::check::{blas_dim, index, invalid};
 use crate::math::{exp, sigmoid};
+use crate::simd::multiversion;
 use crate::{CpuBackend, CpuBuffer};
 
 /// `tanh(x) = 1 − 2 / (e^{2x} + 1)`, through the vectorizable `exp` (saturates cleanly).
 #[inline(always)]
 fn tanh(x: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * x) + 1.0)
+}
+
+multiversion! {
+    /// `tanh` of every element, in place.
+    fn tanh_in_place / tanh_in_place_baseline(a: &mut [f32]) {
+        a.iter_mut().for_each(|v| *v = tanh(*v));
+    }
+}
+
+multiversion! {
+    /// One LSTM row forward: activates the gates `a` (`[i, f, g, o]`, `h` each) in place,
+    /// keeps the previous cell state in `cprev`, updates `c` to `f·c + i·g`, writes
+    /// `tanh(c)` to `tc` and `o·tanh(c)` to `hrow`.
+    fn lstm_forward_row / lstm_forward_row_baseline(
+        a: &mut [f32],
+        c: &mut [f32],
+        cprev: &mut [f32],
+        tc: &mut [f32],
+        hrow: &mut [f32],
+    ) {
+        let h = c.len();
+        a[..2 * h].iter_mut().for_each(|v| *v = sigmoid(*v));
+        a[2 * h..3 * h].iter_mut().for_each(|v| *v = tanh(*v));
+        a[3 * h..4 * h].iter_mut().for_each(|v| *v = sigmoid(*v));
+        cprev[..h].copy_from_slice(c);
+        let (ai, af, ag, ao) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..4 * h]);
+        for (((cv, &i), &f), &gg) in c.iter_mut().zip(ai).zip(af).zip(ag) {
+            *cv = f * *cv + i * gg;
+        }
+        for (t, &cv) in tc[..h].iter_mut().zip(c.iter()) {
+            *t = tanh(cv);
+        }
+        for ((hv, &o), &t) in hrow[..h].iter_mut().zip(ao).zip(tc[..h].iter()) {
+            *hv = o * t;
+        }
+    }
+}
+
+multiversion! {
+    /// One LSTM row backward: from the activated gates, the previous cell state, `tanh(c)`,
+    /// the output gradient `dy` and the carried `dh`/`dc`, writes the four pre-activation gate
+    /// gradients, carries `dc` back one step and clears `dh` (refilled by the recurrent GEMM).
+    fn lstm_backward_row / lstm_backward_row_baseline(
+        gates: [&[f32]; 4],
+        cprev: &[f32],
+        tc: &[f32],
+        dy: &[f32],
+        dh: &mut [f32],
+        dc: &mut [f32],
+        dgates: [&mut [f32]; 4],
+    ) {
+        let h = dc.len();
+        // Every slice cut to exactly `h` so the loop runs without bounds checks.
+        let [ai, af, ag, ao] = gates.map(|g| &g[..h]);
+        let (cprev, tc, dy, dh) = (&cprev[..h], &tc[..h], &dy[..h], &mut dh[..h]);
+        let [dgi, dgf, dgg, dgo] = dgates;
+        let (dgi, dgf, dgg, dgo) = (&mut dgi[..h], &mut dgf[..h], &mut dgg[..h], &mut dgo[..h]);
+        for j in 0..h {
+            let (i, f, g, og) = (ai[j], af[j], ag[j], ao[j]);
+            let dt = dh[j] + dy[j];
+            let dcc = dc[j] + dt * og * (1.0 - tc[j] * tc[j]);
+            dgi[j] = dcc * g * i * (1.0 - i);
+            dgf[j] = dcc * cprev[j] * f * (1.0 - f);
+            dgg[j] = dcc * i * (1.0 - g * g);
+            dgo[j] = dt * tc[j] * og * (1.0 - og);
+            dc[j] = dcc * f;
+            dh[j] = 0.0;
+        }
+    }
 }
 
 /// One row-major `C = op(A) · op(B) + beta · C` with explicit leading dimensions, so strided
@@ -267,27 +337,16 @@ fn forward(
             // the state update.
             match cell {
                 RnnCell::Tanh => {
-                    a.iter_mut().for_each(|v| *v = tanh(*v));
+                    tanh_in_place(a);
                     hrow.copy_from_slice(a);
                 }
-                RnnCell::Lstm => {
-                    a[..2 * h].iter_mut().for_each(|v| *v = sigmoid(*v));
-                    a[2 * h..3 * h].iter_mut().for_each(|v| *v = tanh(*v));
-                    a[3 * h..].iter_mut().for_each(|v| *v = sigmoid(*v));
-                    let crow = &mut cs[row * h..(row + 1) * h];
-                    x1[at * h..(at + 1) * h].copy_from_slice(crow);
-                    let (ai, af, ag) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h]);
-                    for (((c, &i), &f), &gg) in crow.iter_mut().zip(ai).zip(af).zip(ag) {
-                        *c = f * *c + i * gg;
-                    }
-                    let tc = &mut x2[at * h..(at + 1) * h];
-                    for (t, &c) in tc.iter_mut().zip(crow.iter()) {
-                        *t = tanh(c);
-                    }
-                    for ((hv, &o), &t) in hrow.iter_mut().zip(&a[3 * h..]).zip(tc.iter()) {
-                        *hv = o * t;
-                    }
-                }
+                RnnCell::Lstm => lstm_forward_row(
+                    a,
+                    &mut cs[row * h..(row + 1) * h],
+                    &mut x1[at * h..(at + 1) * h],
+                    &mut x2[at * h..(at + 1) * h],
+                    hrow,
+                ),
                 RnnCell::Gru => {
                     // r and z from the summed pre-activations; n needs r ⊙ (W_hn h + b_hn).
                     let r = &ghb[row * gh..(row + 1) * gh];
@@ -387,27 +446,18 @@ fn backward(
                     }
                 }
                 RnnCell::Lstm => {
-                    // Every slice cut to exactly `h` so the loop runs without bounds checks.
-                    let cprev = &x1[at * h..(at + 1) * h];
-                    let tc = &x2[at * h..(at + 1) * h];
-                    let dcrow = &mut dc[row * h..(row + 1) * h];
-                    let (ai, af, ag, ao) =
-                        (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..4 * h]);
                     let (dgi, rest) = dg.split_at_mut(h);
                     let (dgf, rest) = rest.split_at_mut(h);
                     let (dgg, dgo) = rest.split_at_mut(h);
-                    let (dgo, dy, dhrow) = (&mut dgo[..h], &dy[..h], &mut dhrow[..h]);
-                    for j in 0..h {
-                        let (i, f, g, og) = (ai[j], af[j], ag[j], ao[j]);
-                        let dt = dhrow[j] + dy[j];
-                        let dcc = dcrow[j] + dt * og * (1.0 - tc[j] * tc[j]);
-                        dgi[j] = dcc * g * i * (1.0 - i);
-                        dgf[j] = dcc * cprev[j] * f * (1.0 - f);
-                        dgg[j] = dcc * i * (1.0 - g * g);
-                        dgo[j] = dt * tc[j] * og * (1.0 - og);
-                        dcrow[j] = dcc * f;
-                        dhrow[j] = 0.0;
-                    }
+                    lstm_backward_row(
+                        [&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..4 * h]],
+                        &x1[at * h..(at + 1) * h],
+                        &x2[at * h..(at + 1) * h],
+                        dy,
+                        dhrow,
+                        &mut dc[row * h..(row + 1) * h],
+                        [dgi, dgf, dgg, &mut dgo[..h]],
+                    );
                 }
                 RnnCell::Gru => {
                     let ghn = &x1[at * h..(at + 1) * h];
@@ -529,6 +579,55 @@ impl RecurrentOps for CpuBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dispatched_and_baseline_lstm_rows_agree_bitwise() {
+        let h = 37;
+        let vals = |n: usize, k: f32| {
+            (0..n)
+                .map(|i| (i as f32 * k).sin() * 3.0)
+                .collect::<Vec<f32>>()
+        };
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        type Fwd = fn(&mut [f32], &mut [f32], &mut [f32], &mut [f32], &mut [f32]);
+        let run = |fwd: Fwd| {
+            let (mut a, mut c) = (vals(4 * h, 0.37), vals(h, 0.91));
+            let (mut cprev, mut tc, mut hrow) = (vec![0.0; h], vec![0.0; h], vec![0.0; h]);
+            fwd(&mut a, &mut c, &mut cprev, &mut tc, &mut hrow);
+            [a, c, cprev, tc, hrow].map(|v| bits(&v))
+        };
+        assert_eq!(run(lstm_forward_row), run(lstm_forward_row_baseline));
+        type Bwd = fn([&[f32]; 4], &[f32], &[f32], &[f32], &mut [f32], &mut [f32], [&mut [f32]; 4]);
+        let run_back = |bwd: Bwd| {
+            let a = vals(4 * h, 0.23)
+                .iter()
+                .map(|v| sigmoid(*v))
+                .collect::<Vec<f32>>();
+            let (cprev, tc, dy) = (
+                vals(h, 0.5),
+                vals(h, 0.7).iter().map(|v| tanh(*v)).collect::<Vec<_>>(),
+                vals(h, 1.3),
+            );
+            let (mut dh, mut dc, mut dg) = (vals(h, 0.11), vals(h, 0.19), vec![0.0; 4 * h]);
+            let (d0, rest) = dg.split_at_mut(h);
+            let (d1, rest) = rest.split_at_mut(h);
+            let (d2, d3) = rest.split_at_mut(h);
+            bwd(
+                [&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..]],
+                &cprev,
+                &tc,
+                &dy,
+                &mut dh,
+                &mut dc,
+                [d0, d1, d2, d3],
+            );
+            [dh, dc, dg].map(|v| bits(&v))
+        };
+        assert_eq!(
+            run_back(lstm_backward_row),
+            run_back(lstm_backward_row_baseline)
+        );
+    }
     use strata_backend::BufferOps;
 
     fn spec(cell: RnnCell) -> RnnSpec {
