@@ -349,7 +349,49 @@ def conv():
     write("conv.json", {"cases": cases})
 
 
+def metrics():
+    """Classification and regression metrics from scikit-learn (strata-train's metrics).
+
+    Scores and values are rounded to f32 first so the Rust side reads exactly the same
+    inputs; the metrics themselves are exact ratios computed in f64."""
+    from sklearn import metrics as skm
+    g = torch.Generator().manual_seed(7)
+    n, classes = 200, 4
+    labels = torch.randint(0, classes, (n,), generator=g)
+    # Scores that favour the right class often enough to give a non-trivial matrix.
+    scores = torch.rand(n, classes, generator=g) + 0.6 * F.one_hot(labels, classes)
+    scores = scores.float().double()
+    pred = scores.argmax(dim=1).numpy()
+    y = labels.numpy()
+    kw = {"labels": list(range(classes)), "zero_division": 0}
+    classification = {
+        "classes": classes, "scores": t(scores), "labels": t(labels.double()),
+        "accuracy": float(skm.accuracy_score(y, pred)),
+        "top2_accuracy": float(skm.top_k_accuracy_score(y, scores.numpy(), k=2, labels=list(range(classes)))),
+        "precision_macro": float(skm.precision_score(y, pred, average="macro", **kw)),
+        "recall_macro": float(skm.recall_score(y, pred, average="macro", **kw)),
+        "f1_macro": float(skm.f1_score(y, pred, average="macro", **kw)),
+        "precision": skm.precision_score(y, pred, average=None, **kw).tolist(),
+        "recall": skm.recall_score(y, pred, average=None, **kw).tolist(),
+        "f1": skm.f1_score(y, pred, average=None, **kw).tolist(),
+        "confusion": skm.confusion_matrix(y, pred, labels=list(range(classes))).tolist(),
+    }
+    target = (torch.randn(60, generator=g) * 2.0 + 1.0).float().double()
+    prediction = (target + 0.5 * torch.randn(60, generator=g)).float().double()
+    yt, yp = target.numpy(), prediction.numpy()
+    regression = {
+        "prediction": t(prediction), "target": t(target),
+        "mse": float(skm.mean_squared_error(yt, yp)),
+        "rmse": float(math.sqrt(skm.mean_squared_error(yt, yp))),
+        "mae": float(skm.mean_absolute_error(yt, yp)),
+        "r2": float(skm.r2_score(yt, yp)),
+    }
+    import sklearn
+    write("metrics.json", {"sklearn": sklearn.__version__, "classification": classification,
+                           "regression": regression})
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    dense(); activations(); losses(); optimizers(); schedules(); mlp(); recurrent(); audio_mfcc(); conv()
+    dense(); activations(); losses(); optimizers(); schedules(); mlp(); recurrent(); audio_mfcc(); conv(); metrics()
     sys.exit(0)

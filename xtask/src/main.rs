@@ -6,11 +6,18 @@
 //!   checks, golden comparisons, end-to-end runs).
 //! - `bench [--threads N]... [WORKLOAD...]`: the reference workloads, one JSON line each.
 //! - `golden`: regenerate the PyTorch golden files (needs `TORCH_PYTHON`, never run in CI).
-//! - `setup`: only install/check the system libraries.
+//! - `setup`: only install/check the system libraries and tools (OpenBLAS; python3-pip and
+//!   gcc for the CUDA kernel tools).
+//! - `gpu [OUTDIR]`: build the release GPU test/bench/example binaries into one folder with
+//!   `run-gpu.sh`, for a GPU machine without a toolchain (see `docs/cuda.md`).
+//! - `ptx [--check]`: regenerate the CUDA kernels' PTX with the pinned nvcc, or (CI) check that
+//!   the committed PTX is current and assembles with ptxas for sm_80 and sm_90.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod gpu;
+mod ptx;
 mod setup;
 
 fn main() -> ExitCode {
@@ -21,11 +28,13 @@ fn main() -> ExitCode {
     };
     let rest = &args[1..];
     let result = match cmd.as_str() {
-        "setup" => setup::ensure_openblas(),
+        "setup" => setup::ensure_openblas().and_then(|_| setup::ensure_cuda_prerequisites()),
         "demo" => setup::ensure_openblas().and_then(|_| demo(rest)),
         "test" => setup::ensure_openblas().and_then(|_| test(rest)),
         "bench" => setup::ensure_openblas().and_then(|_| bench(rest)),
         "golden" => golden(rest),
+        "ptx" => setup::ensure_cuda_prerequisites().and_then(|_| ptx::ptx(rest)),
+        "gpu" => setup::ensure_openblas().and_then(|_| gpu::gpu(rest)),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -44,9 +53,12 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <command>
   demo [EXAMPLE ARGS]           train the MNIST example (release) and print test accuracy
   test                          run every test of the workspace
-  bench [--threads N] [W...]    reference workloads (W1_mlp_train ...), one JSON line each
+  bench [--threads N] [--device cpu|cuda] [W...]
+                                reference workloads (W1_mlp_train ...), one JSON line each
   golden                        regenerate PyTorch golden files (TORCH_PYTHON=path/to/python)
-  setup                         install or check OpenBLAS";
+  setup                         install or check OpenBLAS, python3-pip and gcc
+  ptx [--check]                 regenerate CUDA PTX (pinned nvcc); --check: stale PTX + ptxas sm_80/sm_90
+  gpu [OUTDIR]                  build the GPU test/bench/example bundle (default gpu-bundle/) + run-gpu.sh";
 
 pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -103,7 +115,7 @@ fn bench(rest: &[String]) -> Result<(), String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--threads" => threads.push(it.next().ok_or("--threads needs a value")?.clone()),
-            "--steps" | "--reps" | "--warmup" => {
+            "--steps" | "--reps" | "--warmup" | "--device" => {
                 extra.push(a.clone());
                 extra.push(it.next().ok_or("flag needs a value")?.clone());
             }
@@ -128,6 +140,10 @@ fn bench(rest: &[String]) -> Result<(), String> {
         "--bin",
         "workloads",
     ]);
+    // `--device cuda[:N]` needs the CUDA backend compiled in.
+    if extra.iter().any(|a| a.starts_with("cuda")) {
+        build.args(["--features", "cuda"]);
+    }
     run(build)?;
     let exe = workspace_root().join("target/release/workloads");
     for t in &threads {

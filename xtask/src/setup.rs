@@ -54,3 +54,48 @@ pub(crate) fn ensure_openblas() -> Result<(), String> {
          Fedora: sudo dnf install openblas-devel\n  macOS: brew install openblas"
         .into())
 }
+
+fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Makes sure `python3 -m pip` and a host C compiler work: `cargo xtask ptx` installs the
+/// pinned CUDA wheels with pip, and nvcc needs `gcc` on `PATH` even for `-ptx`.
+pub(crate) fn ensure_cuda_prerequisites() -> Result<(), String> {
+    let pip = || succeeds("python3", &["-m", "pip", "--version"]);
+    let gcc = || succeeds("gcc", &["--version"]);
+    if pip() && gcc() {
+        return Ok(());
+    }
+    if Path::new("/usr/bin/apt-get").exists() && is_root() {
+        eprintln!("xtask: python3-pip or gcc not found; installing them with apt-get");
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-qq"]);
+        crate::run(update)?;
+        let mut install = Command::new("apt-get");
+        install
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "python3",
+                "python3-pip",
+                "gcc",
+                "g++",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        crate::run(install)?;
+        if pip() && gcc() {
+            return Ok(());
+        }
+    }
+    Err(
+        "the CUDA kernel tools need `python3 -m pip` and gcc. Install them and rerun:\n  \
+         Debian/Ubuntu: sudo apt-get install python3 python3-pip gcc g++"
+            .into(),
+    )
+}

@@ -26,11 +26,13 @@
 
 pub mod cases;
 mod compare;
+mod mirror;
 mod reference;
 pub mod strategies;
 mod suite;
 
 pub use compare::Tolerance;
+pub use mirror::{Mirror, Pair, check_backend_against};
 pub use reference::{RefBuffer, ReferenceBackend};
 pub use suite::{
     Family, Property, PropertyFailure, PropertyReport, PropertyResult, SuiteConfig, SuiteFailure,

@@ -10,7 +10,7 @@
 //!
 //! This crate knows nothing of layers, optimizers or data: those live in the crates above it.
 
-#[cfg(not(any(feature = "cpu")))]
+#[cfg(not(feature = "cpu"))]
 compile_error!("strata-core needs at least one backend feature: enable `cpu`");
 
 mod autograd;
@@ -36,3 +36,8 @@ pub use strata_backend::{
     UnaryOp,
 };
 pub use tensor::{Tensor, TensorId};
+
+/// The CUDA backend crate (`strata-cuda`), for what only it has: allocator statistics
+/// (`cuda::CudaBackend::shared(0)?.alloc_stats()`), TF32, the GPU tests' skip guard.
+#[cfg(feature = "cuda")]
+pub use strata_cuda as cuda;

@@ -6,6 +6,8 @@
 
 #[cfg(feature = "cpu")]
 use strata_cpu::{CpuBackend, CpuBuffer};
+#[cfg(feature = "cuda")]
+use strata_cuda::{CudaBackend, CudaBuffer};
 
 use crate::Device;
 
@@ -15,6 +17,9 @@ pub(crate) enum Storage {
     /// Host memory.
     #[cfg(feature = "cpu")]
     Cpu(CpuBuffer),
+    /// Memory of the CUDA device with this ordinal.
+    #[cfg(feature = "cuda")]
+    Cuda(usize, CudaBuffer),
 }
 
 impl Storage {
@@ -23,6 +28,27 @@ impl Storage {
         match self {
             #[cfg(feature = "cpu")]
             Storage::Cpu(_) => Device::Cpu,
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(n, _) => Device::Cuda(*n),
+        }
+    }
+
+    /// The host buffer, when this storage lives on the CPU.
+    #[cfg(feature = "cpu")]
+    pub(crate) fn as_cpu(&self) -> Option<&CpuBuffer> {
+        #[allow(unreachable_patterns)]
+        match self {
+            Storage::Cpu(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The device buffer, when this storage lives on CUDA device `ordinal`.
+    #[cfg(feature = "cuda")]
+    pub(crate) fn as_cuda(&self, ordinal: usize) -> Option<&CudaBuffer> {
+        match self {
+            Storage::Cuda(n, x) if *n == ordinal => Some(x),
+            _ => None,
         }
     }
 }
@@ -34,6 +60,32 @@ pub(crate) fn cpu_backend() -> &'static CpuBackend {
     CPU.get_or_init(CpuBackend::new)
 }
 
+/// Ordinals below this get a lock-free backend slot; `Device::cuda` refuses the others.
+#[cfg(feature = "cuda")]
+pub(crate) const MAX_CUDA_DEVICES: usize = 16;
+
+/// The process-wide backend of CUDA device `ordinal`, opened on first use (the same one
+/// `CudaBackend::shared` hands out). Without a driver or device it is
+/// `Err(Error::DeviceUnavailable)`, never a panic; a failure is not cached, so a later call
+/// tries again.
+#[cfg(feature = "cuda")]
+pub(crate) fn cuda_backend(ordinal: usize) -> crate::Result<&'static CudaBackend> {
+    static SLOTS: [std::sync::OnceLock<CudaBackend>; MAX_CUDA_DEVICES] =
+        [const { std::sync::OnceLock::new() }; MAX_CUDA_DEVICES];
+    let slot = SLOTS.get(ordinal).ok_or_else(|| {
+        crate::Error::DeviceUnavailable(format!(
+            "cuda:{ordinal}: strata supports CUDA ordinals 0 to {}",
+            MAX_CUDA_DEVICES - 1
+        ))
+    })?;
+    if let Some(backend) = slot.get() {
+        return Ok(backend);
+    }
+    let backend =
+        CudaBackend::shared(ordinal).map_err(|e| crate::Error::DeviceUnavailable(e.to_string()))?;
+    Ok(slot.get_or_init(|| backend))
+}
+
 /// Runs `$body` with `$b` bound to the backend of `$dev` (a `Device`) and wraps the buffer it
 /// returns into a `Storage` of that device.
 macro_rules! on_device {
@@ -43,6 +95,12 @@ macro_rules! on_device {
             $crate::Device::Cpu => {
                 let $b = $crate::storage::cpu_backend();
                 $crate::storage::Storage::Cpu($body?)
+            }
+            #[cfg(feature = "cuda")]
+            $crate::Device::Cuda(n) => {
+                let n = *n;
+                let $b = $crate::storage::cuda_backend(n)?;
+                $crate::storage::Storage::Cuda(n, $body?)
             }
         }
     };
@@ -58,6 +116,11 @@ macro_rules! with_buffer {
                 let $b = $crate::storage::cpu_backend();
                 $body
             }
+            #[cfg(feature = "cuda")]
+            $crate::storage::Storage::Cuda(n, $x) => {
+                let $b = $crate::storage::cuda_backend(*n)?;
+                $body
+            }
         }
     };
 }
@@ -70,6 +133,12 @@ macro_rules! map_buffer {
             $crate::storage::Storage::Cpu($x) => {
                 let $b = $crate::storage::cpu_backend();
                 $crate::storage::Storage::Cpu($body?)
+            }
+            #[cfg(feature = "cuda")]
+            $crate::storage::Storage::Cuda(n, $x) => {
+                let n = *n;
+                let $b = $crate::storage::cuda_backend(n)?;
+                $crate::storage::Storage::Cuda(n, $body?)
             }
         }
     };
@@ -85,6 +154,14 @@ macro_rules! map_buffers2 {
             ($crate::storage::Storage::Cpu($x), $crate::storage::Storage::Cpu($y)) => {
                 let $b = $crate::storage::cpu_backend();
                 $crate::storage::Storage::Cpu($body?)
+            }
+            #[cfg(feature = "cuda")]
+            ($crate::storage::Storage::Cuda(n, $x), $crate::storage::Storage::Cuda(m, $y))
+                if n == m =>
+            {
+                let n = *n;
+                let $b = $crate::storage::cuda_backend(n)?;
+                $crate::storage::Storage::Cuda(n, $body?)
             }
             (a, b) => {
                 return Err($crate::Error::DeviceMismatch {
@@ -112,7 +189,19 @@ macro_rules! map_buffers3 {
                 let $b = $crate::storage::cpu_backend();
                 $crate::storage::Storage::Cpu($body?)
             }
-            (a, b, _) => {
+            #[cfg(feature = "cuda")]
+            (
+                $crate::storage::Storage::Cuda(n, $x),
+                $crate::storage::Storage::Cuda(m, $y),
+                $crate::storage::Storage::Cuda(k, $z),
+            ) if n == m && n == k => {
+                let n = *n;
+                let $b = $crate::storage::cuda_backend(n)?;
+                $crate::storage::Storage::Cuda(n, $body?)
+            }
+            (a, b, c) => {
+                // Name the odd one out: the first operand's device against the other one.
+                let b = if a.device() == b.device() { c } else { b };
                 return Err($crate::Error::DeviceMismatch {
                     op: $op,
                     lhs: a.device().to_string(),
@@ -137,6 +226,16 @@ macro_rules! map_buffer_pair {
                     $crate::storage::Storage::Cpu(q),
                 )
             }
+            #[cfg(feature = "cuda")]
+            $crate::storage::Storage::Cuda(n, $x) => {
+                let n = *n;
+                let $b = $crate::storage::cuda_backend(n)?;
+                let (p, q) = $body?;
+                (
+                    $crate::storage::Storage::Cuda(n, p),
+                    $crate::storage::Storage::Cuda(n, q),
+                )
+            }
         }
     };
 }
@@ -153,6 +252,18 @@ macro_rules! map_buffers2_pair {
                 (
                     $crate::storage::Storage::Cpu(p),
                     $crate::storage::Storage::Cpu(q),
+                )
+            }
+            #[cfg(feature = "cuda")]
+            ($crate::storage::Storage::Cuda(n, $x), $crate::storage::Storage::Cuda(m, $y))
+                if n == m =>
+            {
+                let n = *n;
+                let $b = $crate::storage::cuda_backend(n)?;
+                let (p, q) = $body?;
+                (
+                    $crate::storage::Storage::Cuda(n, p),
+                    $crate::storage::Storage::Cuda(n, q),
                 )
             }
             (a, b) => {
@@ -182,14 +293,35 @@ pub(crate) fn concat_storages(
     match guards.first().map(|g| g.device()) {
         #[cfg(feature = "cpu")]
         Some(Device::Cpu) => {
-            let bufs: Vec<&CpuBuffer> = guards
+            let bufs = guards
                 .iter()
-                .map(|g| match &**g {
-                    Storage::Cpu(x) => x,
-                })
-                .collect();
+                .map(|g| g.as_cpu().ok_or_else(|| concat_mismatch(Device::Cpu, g)))
+                .collect::<crate::Result<Vec<&CpuBuffer>>>()?;
             Ok(Storage::Cpu(cpu_backend().concat(&bufs, shapes, axis)?))
         }
+        #[cfg(feature = "cuda")]
+        Some(Device::Cuda(n)) => {
+            let bufs = guards
+                .iter()
+                .map(|g| {
+                    g.as_cuda(n)
+                        .ok_or_else(|| concat_mismatch(Device::Cuda(n), g))
+                })
+                .collect::<crate::Result<Vec<&CudaBuffer>>>()?;
+            Ok(Storage::Cuda(
+                n,
+                cuda_backend(n)?.concat(&bufs, shapes, axis)?,
+            ))
+        }
         None => Err(crate::Error::invalid("cat", "needs at least one tensor")),
+    }
+}
+
+/// The error for a `cat` operand on another device than the first.
+fn concat_mismatch(first: Device, other: &Storage) -> crate::Error {
+    crate::Error::DeviceMismatch {
+        op: "cat",
+        lhs: first.to_string(),
+        rhs: other.device().to_string(),
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use strata_backend::random::derive_seed;
 use strata_core::{Error, Param, Result, Tensor};
 
-use crate::module::{BuildContext, Mode, Module};
+use crate::module::{BuildContext, Mode, Module, check_rng_state_len};
 
 /// Zeroes each element with probability `p` during training and scales the others by
 /// `1 / (1 − p)`, so evaluation (the identity) needs no rescaling.
@@ -14,11 +14,15 @@ use crate::module::{BuildContext, Mode, Module};
 /// training forwards; the `n`-th forward draws its mask from the stream
 /// `derive_seed(base, n)`. Every forward draws a fresh mask, and a run with the same seed
 /// draws the same masks on every device. [`Dropout::seed_state`] and
-/// [`Dropout::set_seed_state`] save and restore the counter (checkpoints).
+/// [`Dropout::set_seed_state`] save and restore the counter; [`Module::rng_state`] saves the
+/// base seed and the counter, so a checkpoint restores the masks even into a layer built from
+/// another seed.
 #[derive(Debug)]
 pub struct Dropout {
     p: f32,
-    base_seed: Option<u64>,
+    built: bool,
+    // Atomic so that `Module::set_rng_state` (a `&self` method) can restore it.
+    base_seed: AtomicU64,
     calls: AtomicU64,
 }
 
@@ -27,7 +31,8 @@ impl Dropout {
     pub fn new(p: f32) -> Self {
         Dropout {
             p,
-            base_seed: None,
+            built: false,
+            base_seed: AtomicU64::new(0),
             calls: AtomicU64::new(0),
         }
     }
@@ -62,8 +67,9 @@ impl Dropout {
 impl Module for Dropout {
     fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
         self.check_p()?;
-        if self.base_seed.is_none() {
-            self.base_seed = Some(ctx.next_seed());
+        if !self.built {
+            self.base_seed.store(ctx.next_seed(), Ordering::Relaxed);
+            self.built = true;
         }
         Ok(input.to_vec())
     }
@@ -73,7 +79,7 @@ impl Module for Dropout {
             return Ok(x.clone());
         }
         self.check_p()?;
-        let Some(base) = self.base_seed else {
+        if !self.built {
             return Err(Error::invalid(
                 "forward",
                 format!(
@@ -81,7 +87,8 @@ impl Module for Dropout {
                     self.kind()
                 ),
             ));
-        };
+        }
+        let base = self.base_seed.load(Ordering::Relaxed);
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         x.dropout(self.p, derive_seed(base, call))
     }
@@ -92,6 +99,18 @@ impl Module for Dropout {
 
     fn kind(&self) -> String {
         format!("Dropout({})", self.p)
+    }
+
+    /// `[base seed, counter]`.
+    fn rng_state(&self) -> Vec<u64> {
+        vec![self.base_seed.load(Ordering::Relaxed), self.seed_state()]
+    }
+
+    fn set_rng_state(&self, state: &[u64]) -> Result<()> {
+        check_rng_state_len(&self.kind(), 2, state)?;
+        self.base_seed.store(state[0], Ordering::Relaxed);
+        self.set_seed_state(state[1]);
+        Ok(())
     }
 }
 
@@ -153,6 +172,18 @@ mod tests {
             a.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap(),
             ya
         );
+    }
+
+    #[test]
+    fn rng_state_carries_the_masks_into_a_layer_built_from_another_seed() {
+        let (a, b) = (built(0.5, 7), built(0.5, 8));
+        a.forward(&ones(), Mode::Train).unwrap();
+        b.set_rng_state(&a.rng_state()).unwrap();
+        assert_eq!(
+            a.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap(),
+            b.forward(&ones(), Mode::Train).unwrap().to_vec().unwrap()
+        );
+        assert!(b.set_rng_state(&[1]).is_err());
     }
 
     #[test]

@@ -99,6 +99,41 @@ pub trait Module: Send + Sync {
             .map(|p| p.tensor().elem_count())
             .sum()
     }
+
+    /// The internal random-number state of the module (the mask counters of dropout layers),
+    /// for checkpoints: restoring it with [`Module::set_rng_state`] makes the next training
+    /// forwards draw the masks an uninterrupted run would. Containers concatenate their
+    /// children's states in order. Deterministic modules keep the default: no state.
+    fn rng_state(&self) -> Vec<u64> {
+        Vec::new()
+    }
+
+    /// Restores a state returned by [`Module::rng_state`] of the same architecture. A state of
+    /// the wrong length is an error and changes nothing.
+    fn set_rng_state(&self, state: &[u64]) -> Result<()> {
+        check_rng_state_len(&self.kind(), 0, state)
+    }
+
+    /// The table of layers, output shapes and parameter counts, for containers that keep one
+    /// (`Sequential`); `None` for single layers. Training loops print it at start.
+    fn model_summary(&self) -> Option<crate::Summary> {
+        None
+    }
+}
+
+/// Refuses an RNG state whose length differs from the `expected` one of `kind`.
+pub(crate) fn check_rng_state_len(kind: &str, expected: usize, state: &[u64]) -> Result<()> {
+    if state.len() == expected {
+        return Ok(());
+    }
+    Err(strata_core::Error::invalid(
+        "set_rng_state",
+        format!(
+            "{kind} keeps {expected} RNG state value(s) but the state has {}; was it saved from \
+             another architecture?",
+            state.len()
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use strata_core::{Device, Error, Param, Result, Tensor};
 
-use crate::module::{BuildContext, Mode, Module};
+use crate::module::{BuildContext, Mode, Module, check_rng_state_len};
 use crate::summary::{Summary, SummaryRow};
 
 /// Modules applied one after another.
@@ -180,6 +180,26 @@ impl Module for Sequential {
     fn kind(&self) -> String {
         "Sequential".to_string()
     }
+
+    fn rng_state(&self) -> Vec<u64> {
+        self.layers.iter().flat_map(|l| l.rng_state()).collect()
+    }
+
+    fn set_rng_state(&self, state: &[u64]) -> Result<()> {
+        let lens: Vec<usize> = self.layers.iter().map(|l| l.rng_state().len()).collect();
+        check_rng_state_len("Sequential", lens.iter().sum(), state)?;
+        let mut rest = state;
+        for (layer, len) in self.layers.iter().zip(lens) {
+            let (mine, tail) = rest.split_at(len);
+            layer.set_rng_state(mine)?;
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    fn model_summary(&self) -> Option<Summary> {
+        Some(self.summary())
+    }
 }
 
 impl fmt::Debug for Sequential {
@@ -218,6 +238,34 @@ mod tests {
             vec![1.0; 6]
         );
         assert_eq!(model.output_shape(), Some(&[3][..]));
+    }
+
+    #[test]
+    fn rng_state_gathers_and_restores_every_dropout_counter() {
+        use crate::Dropout;
+        let model = Sequential::new()
+            .add(Dense::new(4))
+            .add(Dropout::new(0.5))
+            .add(Relu)
+            .add(Dropout::new(0.5))
+            .build(&[3], &Device::best(), 0)
+            .unwrap();
+        let x = Tensor::ones([2, 3], &Device::best()).unwrap();
+        model.forward(&x, Mode::Train).unwrap();
+        let state = model.rng_state();
+        assert_eq!((state.len(), state[1], state[3]), (4, 1, 1));
+        assert_ne!(
+            state[0], state[2],
+            "each dropout layer has its own base seed"
+        );
+        model.set_rng_state(&[5, 7, 6, 9]).unwrap();
+        assert_eq!(model.rng_state(), vec![5, 7, 6, 9]);
+        let err = model.set_rng_state(&[1]).unwrap_err().to_string();
+        assert!(
+            err.contains("keeps 4 RNG state value(s) but the state has 1"),
+            "{err}"
+        );
+        assert_eq!(model.rng_state(), vec![5, 7, 6, 9]);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! `cargo run --release -p strata --example mnist_mlp -- --epochs 5`
 //!
 //! Uses the full MNIST from `../shared/data/mnist` when present, otherwise the small subset
-//! committed in `crates/strata-data/data/mnist-subset`. Prints per-epoch loss, accuracy and
-//! time to stderr, saves the weights, and with `--json` ends with one JSON line.
+//! committed in `crates/strata-data/data/mnist-subset`. Trains with `strata::train::Trainer`:
+//! the summary, a progress bar (on a terminal) or one line per epoch on stderr; saves the
+//! weights, `history.json`, `curves.png` and `confusion.png` under `runs/<example>/`, and with
+//! `--json` ends with one JSON line.
 
 mod common;
 

@@ -7,6 +7,8 @@
 //! - [`layers`]: `Module`, `Sequential`, `Dense`, activations, losses, weights I/O;
 //! - [`optim`]: optimizers, learning-rate schedules, gradient clipping;
 //! - [`data`]: readers (IDX/MNIST), datasets, the loader, scalers.
+//! - [`config`] and [`cli`]: training runs described in TOML and the `strata` command
+//!   (`train`, `evaluate`, `predict`, `tune`, `summary`).
 //!
 //! ```no_run
 //! use strata::prelude::*;
@@ -22,12 +24,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cli;
+pub mod config;
 mod step;
 
 pub use step::train_step;
 pub use strata_core::{
     Device, Error, Gradients, NoGradGuard, Param, Result, Shape, Tensor, gradcheck, no_grad,
 };
+
+/// The CUDA backend (`strata-cuda`, with the `cuda` feature): allocator statistics, TF32,
+/// the GPU tests' skip guard. Tensors reach the GPU through `Device::cuda(n)`.
+#[cfg(feature = "cuda")]
+pub use strata_core::cuda;
 
 /// Layers, losses, `Sequential`, initializers and weights I/O (`strata-layers`).
 pub mod layers {
@@ -44,10 +53,23 @@ pub mod data {
     pub use strata_data::*;
 }
 
+/// Training: `Trainer` (fit/evaluate/predict), metrics, callbacks, checkpoints, history,
+/// hyperparameter search (`strata-train`).
+pub mod train {
+    pub use strata_train::*;
+}
+
 /// The names most programs need: `use strata::prelude::*;`.
 pub mod prelude {
     pub use crate::train_step;
     pub use strata_core::{Device, Error, Param, Result, Tensor, no_grad};
     pub use strata_layers::*;
     pub use strata_optim::*;
+    pub use strata_train::callbacks::{
+        Callback, CsvLogger, EarlyStopping, ModelCheckpoint, ReduceLrOnPlateau, TerminateOnNan,
+    };
+    pub use strata_train::metrics::{
+        Accuracy, ConfusionMatrix, F1, Mae, Mse, Precision, R2, Recall, Rmse, TopKAccuracy,
+    };
+    pub use strata_train::{Checkpoint, Clip, History, Metric, Trainer};
 }

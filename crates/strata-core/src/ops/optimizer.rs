@@ -51,6 +51,16 @@ pub fn sgd_step(
         (Storage::Cpu(p), Storage::Cpu(g), Some(Storage::Cpu(v))) => {
             crate::storage::cpu_backend().sgd_step(p, g, Some(v), spec)?
         }
+        #[cfg(feature = "cuda")]
+        (Storage::Cuda(n, p), Storage::Cuda(m, g), None) if n == m => {
+            crate::storage::cuda_backend(*n)?.sgd_step(p, g, None, spec)?
+        }
+        #[cfg(feature = "cuda")]
+        (Storage::Cuda(n, p), Storage::Cuda(m, g), Some(Storage::Cuda(k, v)))
+            if n == m && n == k =>
+        {
+            crate::storage::cuda_backend(*n)?.sgd_step(p, g, Some(v), spec)?
+        }
         _ => return Err(device_mismatch("sgd_step", param)),
     }
     Ok(())
@@ -71,6 +81,12 @@ pub fn adam_step(
         #[cfg(feature = "cpu")]
         (Storage::Cpu(p), Storage::Cpu(g), Storage::Cpu(m), Storage::Cpu(v)) => {
             crate::storage::cpu_backend().adam_step(p, g, m, v, spec)?
+        }
+        #[cfg(feature = "cuda")]
+        (Storage::Cuda(a, p), Storage::Cuda(b, g), Storage::Cuda(c, m), Storage::Cuda(d, v))
+            if a == b && a == c && a == d =>
+        {
+            crate::storage::cuda_backend(*a)?.adam_step(p, g, m, v, spec)?
         }
         _ => return Err(device_mismatch("adam_step", param)),
     }
@@ -100,6 +116,21 @@ pub fn rmsprop_step(
         (Storage::Cpu(p), Storage::Cpu(g), Storage::Cpu(s), Some(Storage::Cpu(b))) => {
             crate::storage::cpu_backend().rmsprop_step(p, g, s, Some(b), spec)?
         }
+        #[cfg(feature = "cuda")]
+        (Storage::Cuda(n, p), Storage::Cuda(m, g), Storage::Cuda(k, s), None)
+            if n == m && n == k =>
+        {
+            crate::storage::cuda_backend(*n)?.rmsprop_step(p, g, s, None, spec)?
+        }
+        #[cfg(feature = "cuda")]
+        (
+            Storage::Cuda(n, p),
+            Storage::Cuda(m, g),
+            Storage::Cuda(k, s),
+            Some(Storage::Cuda(j, b)),
+        ) if n == m && n == k && n == j => {
+            crate::storage::cuda_backend(*n)?.rmsprop_step(p, g, s, Some(b), spec)?
+        }
         _ => return Err(device_mismatch("rmsprop_step", param)),
     }
     Ok(())
@@ -114,6 +145,10 @@ pub fn adagrad_step(param: &Tensor, grad: &Tensor, sum: &Tensor, spec: AdagradSp
         #[cfg(feature = "cpu")]
         (Storage::Cpu(p), Storage::Cpu(g), Storage::Cpu(s)) => {
             crate::storage::cpu_backend().adagrad_step(p, g, s, spec)?
+        }
+        #[cfg(feature = "cuda")]
+        (Storage::Cuda(n, p), Storage::Cuda(m, g), Storage::Cuda(k, s)) if n == m && n == k => {
+            crate::storage::cuda_backend(*n)?.adagrad_step(p, g, s, spec)?
         }
         _ => return Err(device_mismatch("adagrad_step", param)),
     }
@@ -135,6 +170,8 @@ impl Tensor {
         match &mut *guard {
             #[cfg(feature = "cpu")]
             Storage::Cpu(x) => crate::storage::cpu_backend().scale_in_place(x, s)?,
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(n, x) => crate::storage::cuda_backend(*n)?.scale_in_place(x, s)?,
         }
         Ok(())
     }
@@ -145,6 +182,8 @@ impl Tensor {
         match &mut *guard {
             #[cfg(feature = "cpu")]
             Storage::Cpu(x) => crate::storage::cpu_backend().clamp_in_place(x, limit)?,
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(n, x) => crate::storage::cuda_backend(*n)?.clamp_in_place(x, limit)?,
         }
         Ok(())
     }

@@ -7,7 +7,7 @@
 
 use std::sync::RwLockReadGuard;
 
-use strata_backend::{RecurrentOps, RnnCell, RnnOperands, RnnSpec, Shape};
+use strata_backend::{BufferOps, RecurrentOps, RnnCell, RnnOperands, RnnSpec, Shape};
 
 use crate::autograd::record;
 use crate::storage::Storage;
@@ -163,40 +163,117 @@ impl<'a> Guards<'a> {
     }
 }
 
-/// Runs `f` with the backend and the operands of one device. (Only the CPU backend exists;
-/// a second backend adds its arm here and in the `Storage` matches of [`Tensor::rnn`].)
-fn with_operands<R>(
+/// The operands' buffers of one backend, picked out of their storages by `pick` (which
+/// returns `None` for a storage of another device).
+fn operands<'b, T>(
+    op: &'static str,
+    device: &Device,
+    guards: &'b Guards<'_>,
+    pick: impl Fn(&'b Storage) -> Option<&'b T>,
+) -> Result<RnnOperands<'b, T>> {
+    let mismatch = |s: &Storage| Error::DeviceMismatch {
+        op,
+        lhs: device.to_string(),
+        rhs: s.device().to_string(),
+    };
+    let mut b = Vec::with_capacity(guards.ops.len());
+    for s in &guards.ops {
+        b.push(pick(s).ok_or_else(|| mismatch(s))?);
+    }
+    let lengths = match &guards.lengths {
+        Some(s) => Some(pick(s).ok_or_else(|| mismatch(s))?),
+        None => None,
+    };
+    Ok(RnnOperands {
+        x: b[0],
+        w_ih: b[1],
+        w_hh: b[2],
+        b_ih: b[3],
+        b_hh: b[4],
+        h0: b[5],
+        c0: b[6],
+        lengths,
+    })
+}
+
+/// The forward pass on `backend`: the packed output, the workspace and its length, each
+/// buffer wrapped by `wrap` into a storage of the operands' device.
+fn forward_on<B: RecurrentOps + BufferOps>(
+    backend: &B,
+    spec: RnnSpec,
+    o: RnnOperands<'_, B::Buffer>,
+    wrap: impl Fn(B::Buffer) -> Storage,
+) -> Result<(Storage, Storage, usize)> {
+    let fwd = backend.rnn_forward(spec, o)?;
+    let ws_len = backend.len(&fwd.workspace);
+    Ok((wrap(fwd.packed), wrap(fwd.workspace), ws_len))
+}
+
+/// Backpropagation through time on `backend`: the gradients of the seven operands, in order,
+/// wrapped by `wrap`.
+fn backward_on<B: RecurrentOps>(
+    backend: &B,
+    spec: RnnSpec,
+    o: RnnOperands<'_, B::Buffer>,
+    workspace: &B::Buffer,
+    grad: &B::Buffer,
+    wrap: impl Fn(B::Buffer) -> Storage,
+) -> Result<[Storage; 7]> {
+    let g = backend.rnn_backward(spec, o, workspace, grad)?;
+    Ok([g.dx, g.dw_ih, g.dw_hh, g.db_ih, g.db_hh, g.dh0, g.dc0].map(wrap))
+}
+
+/// Runs the forward pass on the operands' device.
+fn forward(
+    op: &'static str,
     device: &Device,
     guards: &Guards<'_>,
-    f: impl for<'b> FnOnce(
-        &'b strata_cpu::CpuBackend,
-        RnnOperands<'b, strata_cpu::CpuBuffer>,
-    ) -> strata_backend::Result<R>,
-) -> Result<R> {
+    spec: RnnSpec,
+) -> Result<(Storage, Storage, usize)> {
     match device {
         #[cfg(feature = "cpu")]
         Device::Cpu => {
-            let b: Vec<&strata_cpu::CpuBuffer> = guards
-                .ops
-                .iter()
-                .map(|s| match &**s {
-                    Storage::Cpu(b) => b,
-                })
-                .collect();
-            let lengths = guards.lengths.as_ref().map(|s| match &**s {
-                Storage::Cpu(b) => b,
-            });
-            let operands = RnnOperands {
-                x: b[0],
-                w_ih: b[1],
-                w_hh: b[2],
-                b_ih: b[3],
-                b_hh: b[4],
-                h0: b[5],
-                c0: b[6],
-                lengths,
-            };
-            Ok(f(crate::storage::cpu_backend(), operands)?)
+            let o = operands(op, device, guards, Storage::as_cpu)?;
+            forward_on(crate::storage::cpu_backend(), spec, o, Storage::Cpu)
+        }
+        #[cfg(feature = "cuda")]
+        &Device::Cuda(n) => {
+            let o = operands(op, device, guards, |s| s.as_cuda(n))?;
+            let wrap = |b| Storage::Cuda(n, b);
+            forward_on(crate::storage::cuda_backend(n)?, spec, o, wrap)
+        }
+    }
+}
+
+/// Runs backpropagation through time on the operands' device.
+fn backward(
+    op: &'static str,
+    device: &Device,
+    guards: &Guards<'_>,
+    spec: RnnSpec,
+    workspace: &Storage,
+    grad: &Storage,
+) -> Result<[Storage; 7]> {
+    let mismatch = |s: &Storage| Error::DeviceMismatch {
+        op,
+        lhs: device.to_string(),
+        rhs: s.device().to_string(),
+    };
+    match device {
+        #[cfg(feature = "cpu")]
+        Device::Cpu => {
+            let o = operands(op, device, guards, Storage::as_cpu)?;
+            let ws = workspace.as_cpu().ok_or_else(|| mismatch(workspace))?;
+            let g = grad.as_cpu().ok_or_else(|| mismatch(grad))?;
+            backward_on(crate::storage::cpu_backend(), spec, o, ws, g, Storage::Cpu)
+        }
+        #[cfg(feature = "cuda")]
+        &Device::Cuda(n) => {
+            let o = operands(op, device, guards, |s| s.as_cuda(n))?;
+            let ws = workspace.as_cuda(n).ok_or_else(|| mismatch(workspace))?;
+            let g = grad.as_cuda(n).ok_or_else(|| mismatch(grad))?;
+            let wrap = |b| Storage::Cuda(n, b);
+            backward_on(crate::storage::cuda_backend(n)?, spec, o, ws, g, wrap)
         }
     }
 }
@@ -233,10 +310,9 @@ impl Tensor {
             c0,
         ];
         let lengths = inputs.lengths.map(Tensor::detach);
-        let (packed, workspace) = {
+        let (packed, workspace, ws_len) = {
             let guards = Guards::new(&operands, lengths.as_ref());
-            let fwd = with_operands(&device, &guards, |b, o| b.rnn_forward(spec, o))?;
-            (Storage::Cpu(fwd.packed), Storage::Cpu(fwd.workspace))
+            forward(op, &device, &guards, spec)?
         };
         let packed_shape = Shape::new(vec![
             spec.batch,
@@ -246,34 +322,19 @@ impl Tensor {
         let refs: Vec<&Tensor> = operands.iter().collect();
         let node = record(op, &refs, || {
             let saved: Vec<Tensor> = operands.iter().map(Tensor::detach).collect();
-            let ws_len = match &workspace {
-                Storage::Cpu(w) => w.len(),
-            };
             let workspace = Tensor::from_storage(workspace, Shape::new(vec![ws_len]), None);
             move |g: &Tensor, _: &[Tensor]| {
                 let grads = {
                     let guards = Guards::new(&saved, lengths.as_ref());
                     let ws = workspace.read();
                     let gr = g.read();
-                    with_operands(&device, &guards, |b, o| {
-                        let (Storage::Cpu(ws), Storage::Cpu(gb)) = (&*ws, &*gr);
-                        b.rnn_backward(spec, o, ws, gb)
-                    })?
+                    backward(op, &device, &guards, spec, &ws, &gr)?
                 };
                 let shapes = saved.iter().map(|t| t.shape().clone());
-                let bufs = [
-                    grads.dx,
-                    grads.dw_ih,
-                    grads.dw_hh,
-                    grads.db_ih,
-                    grads.db_hh,
-                    grads.dh0,
-                    grads.dc0,
-                ];
-                Ok(bufs
+                Ok(grads
                     .into_iter()
                     .zip(shapes)
-                    .map(|(b, s)| Some(Tensor::from_storage(Storage::Cpu(b), s, None)))
+                    .map(|(b, s)| Some(Tensor::from_storage(b, s, None)))
                     .collect())
             }
         });

@@ -3,7 +3,7 @@
 use strata_core::{Param, Result, RnnCell, Tensor};
 
 use super::recurrent::{Recurrent, RnnOutput, RnnState};
-use crate::module::{BuildContext, Mode, Module};
+use crate::module::{BuildContext, Mode, Module, check_rng_state_len};
 
 macro_rules! recurrent_layer {
     ($(#[$doc:meta])* $name:ident, $cell:expr) => {
@@ -62,6 +62,15 @@ macro_rules! recurrent_layer {
             }
             fn kind(&self) -> String {
                 self.0.kind()
+            }
+            fn rng_state(&self) -> Vec<u64> {
+                vec![self.0.rng_seed(), self.0.rng_counter()]
+            }
+            fn set_rng_state(&self, state: &[u64]) -> Result<()> {
+                check_rng_state_len(&self.kind(), 2, state)?;
+                self.0.check_rng_seed(state[0])?;
+                self.0.set_rng_counter(state[1]);
+                Ok(())
             }
         }
     };

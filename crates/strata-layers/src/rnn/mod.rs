@@ -10,6 +10,8 @@
 //! (`weight_ih_l0`, `bias_hh_l1_reverse`, ...) and initialization (`U(−1/√H, 1/√H)`) are
 //! PyTorch's, so weights load across.
 
+#[cfg(test)]
+mod dropout_check;
 mod layers;
 mod recurrent;
 

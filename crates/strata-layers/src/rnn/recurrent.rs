@@ -75,6 +75,45 @@ impl Recurrent {
         }
     }
 
+    /// The number of training forwards that drew dropout masks: the next mask's stream.
+    pub(crate) fn rng_counter(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The seed every inter-layer dropout mask derives from (with the call counter and the
+    /// layer index).
+    #[cfg(test)]
+    pub(crate) fn dropout_seed(&self) -> u64 {
+        self.dropout_seed
+    }
+
+    /// Sets the stream of the next dropout mask (restoring a checkpoint).
+    pub(crate) fn set_rng_counter(&self, value: u64) {
+        self.calls.store(value, Ordering::Relaxed);
+    }
+
+    /// The base seed of the dropout masks, as saved in checkpoints.
+    pub(crate) fn rng_seed(&self) -> u64 {
+        self.dropout_seed
+    }
+
+    /// Refuses a checkpoint whose dropout seed differs from this layer's: the layer must be
+    /// built from the same seed as the run that saved it.
+    pub(crate) fn check_rng_seed(&self, seed: u64) -> Result<()> {
+        if seed == self.dropout_seed {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "set_rng_state",
+            format!(
+                "{} was built with dropout seed {} but the state was saved with {seed}; build \
+                 the model with the seed of the saved run",
+                self.kind(),
+                self.dropout_seed
+            ),
+        ))
+    }
+
     fn directions(&self) -> usize {
         if self.bidirectional { 2 } else { 1 }
     }

@@ -1,0 +1,14 @@
+//! The op families, one file each, with the same names as `strata_backend::ops` and
+//! `strata-cpu`'s `src/ops/`.
+
+mod conv;
+mod elementwise;
+mod layout;
+mod linalg;
+mod norm;
+mod optimizer;
+mod pool;
+mod random;
+mod recurrent;
+mod reduce;
+mod softmax;
