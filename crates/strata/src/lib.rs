@@ -73,3 +73,8 @@ pub mod prelude {
     };
     pub use strata_train::{Checkpoint, Clip, History, Metric, Trainer};
 }
+
+/// The README's code, compiled by `cargo test --doc` so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
