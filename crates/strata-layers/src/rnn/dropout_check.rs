@@ -110,3 +110,27 @@ fn gradients_through_the_inter_layer_mask_match_finite_differences() {
         }
     }
 }
+
+#[test]
+fn restoring_the_rng_state_into_a_layer_built_from_another_seed_repeats_the_masks() {
+    use crate::{Lstm, Module};
+    let build = |seed| {
+        let mut l = Lstm::new(HIDDEN).num_layers(2).dropout(P);
+        l.build(&[5, 3], &mut BuildContext::new(Device::Cpu, seed))
+            .unwrap();
+        l
+    };
+    let (a, mut b) = (build(1), build(2));
+    for p in a.parameters() {
+        b.set_parameter(p.name(), p.tensor().detach()).unwrap();
+    }
+    let x = input();
+    a.forward(&x, Mode::Train).unwrap();
+    b.set_rng_state(&a.rng_state()).unwrap();
+    let (ya, yb) = (
+        a.forward(&x, Mode::Train).unwrap(),
+        b.forward(&x, Mode::Train).unwrap(),
+    );
+    assert_eq!(ya.to_vec().unwrap(), yb.to_vec().unwrap());
+    assert_eq!(a.rng_state(), b.rng_state());
+}

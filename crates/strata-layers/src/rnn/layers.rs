@@ -68,7 +68,7 @@ macro_rules! recurrent_layer {
             }
             fn set_rng_state(&self, state: &[u64]) -> Result<()> {
                 check_rng_state_len(&self.kind(), 2, state)?;
-                self.0.check_rng_seed(state[0])?;
+                self.0.set_rng_seed(state[0]);
                 self.0.set_rng_counter(state[1]);
                 Ok(())
             }

@@ -55,7 +55,7 @@ pub(crate) struct Recurrent {
     pub(crate) dropout: f32,
     weights: Vec<Weights>,
     input_size: Option<usize>,
-    dropout_seed: u64,
+    dropout_seed: AtomicU64,
     calls: AtomicU64,
 }
 
@@ -70,7 +70,7 @@ impl Recurrent {
             dropout: 0.0,
             weights: Vec::new(),
             input_size: None,
-            dropout_seed: 0,
+            dropout_seed: AtomicU64::new(0),
             calls: AtomicU64::new(0),
         }
     }
@@ -84,7 +84,7 @@ impl Recurrent {
     /// layer index).
     #[cfg(test)]
     pub(crate) fn dropout_seed(&self) -> u64 {
-        self.dropout_seed
+        self.rng_seed()
     }
 
     /// Sets the stream of the next dropout mask (restoring a checkpoint).
@@ -94,24 +94,13 @@ impl Recurrent {
 
     /// The base seed of the dropout masks, as saved in checkpoints.
     pub(crate) fn rng_seed(&self) -> u64 {
-        self.dropout_seed
+        self.dropout_seed.load(Ordering::Relaxed)
     }
 
-    /// Refuses a checkpoint whose dropout seed differs from this layer's: the layer must be
-    /// built from the same seed as the run that saved it.
-    pub(crate) fn check_rng_seed(&self, seed: u64) -> Result<()> {
-        if seed == self.dropout_seed {
-            return Ok(());
-        }
-        Err(Error::invalid(
-            "set_rng_state",
-            format!(
-                "{} was built with dropout seed {} but the state was saved with {seed}; build \
-                 the model with the seed of the saved run",
-                self.kind(),
-                self.dropout_seed
-            ),
-        ))
+    /// Sets the base seed of the dropout masks (restoring a checkpoint into a layer built
+    /// from another seed).
+    pub(crate) fn set_rng_seed(&self, seed: u64) {
+        self.dropout_seed.store(seed, Ordering::Relaxed);
     }
 
     fn directions(&self) -> usize {
@@ -194,7 +183,7 @@ impl Recurrent {
                 self.weights.push(w);
             }
         }
-        self.dropout_seed = ctx.next_seed();
+        self.dropout_seed.store(ctx.next_seed(), Ordering::Relaxed);
         self.input_size = Some(features);
         Ok(output)
     }
@@ -337,7 +326,7 @@ impl Recurrent {
         let (mut h_n, mut c_n) = (Vec::new(), Vec::new());
         for layer in 0..self.num_layers {
             if layer > 0 && mode.is_train() && self.dropout > 0.0 {
-                let seed = derive_seed(derive_seed(self.dropout_seed, call), layer as u64);
+                let seed = derive_seed(derive_seed(self.rng_seed(), call), layer as u64);
                 layer_input = layer_input.dropout(self.dropout, seed)?;
             }
             let mut outputs = Vec::with_capacity(2);
