@@ -6,16 +6,16 @@
 //! auto-vectorizes it for the default target, with fast paths for the shapes a training step
 //! actually sees (equal shapes, a bias row, a scalar, the last axis).
 //!
-//! Threading: one thread count, OpenBLAS's, set by [`set_num_threads`] (read from
-//! `STRATA_NUM_THREADS` when the first [`CpuBackend`] is made). GEMM uses it inside OpenBLAS;
-//! the big memory-bound loops of a CNN step (im2col/col2im, the conv output scatter, max
-//! pooling, unary maps and derivatives, the bias gradient) split into one part per thread with
-//! scoped threads (`parallel`), only when each part is large enough to pay for a thread.
-//! Results are the same bits on any thread count.
+//! Threading: one thread count, set by [`set_num_threads`] (read from `STRATA_NUM_THREADS`
+//! when the first [`CpuBackend`] is made), served by the backend's own pool (`pool`): large
+//! GEMMs are cut into row or column blocks (`blas`), each one single-threaded OpenBLAS call,
+//! and the big memory-bound loops into parts (`parallel`). OpenBLAS itself runs on one
+//! thread. Results are the same bits on any thread count.
 //!
-//! Module map: `buffer` (the buffer type and `BufferOps`), `threads` (the OpenBLAS thread
+//! Module map: `buffer` (the buffer type and `BufferOps`), `threads` (the thread-count
 //! knob), `ops/*` (one file per op family, the same names as `strata_backend::ops`), and private
-//! helpers: `check` (argument validation), `parallel` (splitting a loop across threads),
+//! helpers: `check` (argument validation), `blas` (every GEMM, split across the pool), `pool`
+//! (the worker threads), `parallel` (splitting a loop across threads),
 //! `pool2x2` (the vectorized `MaxPool2d(2)`), `math` (vectorizable `exp`, `erf`, `tanh`
 //! and lane-wise sums), `simd` (runtime AVX2 dispatch of the hot kernels, see below) and
 //! `strided` (N-d iteration with broadcasting, shared by elementwise, layout and reduce).
@@ -26,11 +26,13 @@
 //! give bit-identical results (no FMA contraction, no reassociation).
 
 mod alloc;
+mod blas;
 mod buffer;
 mod check;
 mod math;
 mod ops;
 mod parallel;
+mod pool;
 mod pool2x2;
 mod simd;
 mod strided;
@@ -40,18 +42,19 @@ pub use buffer::CpuBuffer;
 pub use threads::{num_threads, set_num_threads};
 
 /// The CPU backend. A zero-sized handle: cloning it is free, and every clone shares the
-/// process-wide OpenBLAS configuration.
+/// process-wide thread count and worker pool.
 ///
-/// The first `CpuBackend::new()` (or `default()`) in a process sets OpenBLAS's thread count from
-/// `STRATA_NUM_THREADS`, or from the number of available cores when it is unset.
+/// The first `CpuBackend::new()` (or `default()`) in a process sets the thread count from
+/// `STRATA_NUM_THREADS`, or from the number of available cores when it is unset, and keeps
+/// OpenBLAS on one thread (the backend splits large GEMMs itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CpuBackend {
-    // Private so that every handle goes through `new`, which configures OpenBLAS once.
+    // Private so that every handle goes through `new`, which configures the threads once.
     _private: (),
 }
 
 impl CpuBackend {
-    /// The CPU backend, configuring OpenBLAS's thread count on first use.
+    /// The CPU backend, configuring the thread count on first use.
     pub fn new() -> Self {
         threads::init_from_env();
         alloc::init();

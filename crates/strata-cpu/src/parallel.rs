@@ -1,15 +1,13 @@
 //! Splitting one op's loop across the backend's threads.
 //!
-//! The backend has one thread count, OpenBLAS's ([`crate::threads`]). GEMM uses it inside
-//! OpenBLAS; the memory-bound loops around the GEMMs of a CNN step (im2col and col2im, the
-//! conv output scatter, max pooling, ReLU and its derivative, the bias gradient) use it here,
-//! so that a step on two threads is not two-threaded only in its GEMMs. Work is cut into
-//! contiguous parts of whole units (a plane, a sample, a channel), one per thread; the calling
-//! thread takes the first part, and scoped threads take the others, so no pool outlives an op
-//! and nothing runs while OpenBLAS computes. A part is only split off when it carries at least
-//! [`MIN_WORK_PER_THREAD`] elements of work: below that, starting a thread (about 10-20 µs)
-//! costs more than it saves. With one thread, or small inputs, every helper calls `f` once on
-//! the calling thread.
+//! The memory-bound loops around the GEMMs of a training step (im2col and col2im, the conv
+//! output scatter, max pooling, unary maps and their derivatives, the bias gradient, Adam on
+//! big parameters) are cut into contiguous parts of whole units (a plane, a sample, a channel,
+//! a row of the column matrix), one per thread ([`crate::threads`]); the calling thread takes
+//! the first part and the pool's workers ([`crate::pool`]) the others. A part is only split off
+//! when it carries at least [`MIN_WORK_PER_THREAD`] elements of work, so small tensors never
+//! pay for a hand-off. With one thread, or small inputs, every helper calls `f` once on the
+//! calling thread.
 //!
 //! Splitting never changes a result: each output element is computed by exactly the same
 //! arithmetic whatever the part it falls in.
@@ -53,23 +51,14 @@ pub(crate) fn for_each_part<T: Send>(
         f(0..units, &mut data[..units * unit_len]);
         return;
     }
-    std::thread::scope(|scope| {
-        let mut rest = &mut data[..units * unit_len];
-        let mut first = None;
-        for range in ranges(units, parts) {
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut(range.len() * unit_len);
-            rest = tail;
-            if first.is_none() {
-                first = Some((range, part));
-            } else {
-                let f = &f;
-                scope.spawn(move || f(range, part));
-            }
-        }
-        if let Some((range, part)) = first {
-            f(range, part);
-        }
-    });
+    let mut rest = &mut data[..units * unit_len];
+    let mut jobs = Vec::with_capacity(parts);
+    for range in ranges(units, parts) {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(range.len() * unit_len);
+        rest = tail;
+        jobs.push((range, part));
+    }
+    crate::pool::run_parts(jobs, &|(range, part)| f(range, part));
 }
 
 /// The length of the parts `len` elements of `elem_work` work each are cut into (`len`
@@ -79,24 +68,14 @@ pub(crate) fn chunk_len(len: usize, elem_work: usize) -> usize {
     len.div_ceil(part_count(len, elem_work)).max(1)
 }
 
-/// Runs `f` on every item, the first on the calling thread and each other on a scoped thread
-/// of its own (so at most as many items as threads should be passed: see [`chunk_len`]).
+/// Runs `f` on every item, the first on the calling thread and each other on a pool worker
+/// (so at most as many items as threads should be passed: see [`chunk_len`]).
 pub(crate) fn run_each<I>(items: I, f: impl Fn(I::Item) + Sync)
 where
     I: IntoIterator,
     I::Item: Send,
 {
-    let mut items = items.into_iter();
-    let Some(first) = items.next() else {
-        return;
-    };
-    std::thread::scope(|scope| {
-        for item in items {
-            let f = &f;
-            scope.spawn(move || f(item));
-        }
-        f(first);
-    });
+    crate::pool::run_parts(items.into_iter().collect(), &f);
 }
 
 /// [`for_each_part`] over two buffers cut at the same units (`a_unit` and `b_unit` elements
@@ -118,24 +97,15 @@ pub(crate) fn for_each_part2<A: Send, B: Send>(
         f(0..units, a, b);
         return;
     }
-    std::thread::scope(|scope| {
-        let (mut rest_a, mut rest_b) = (a, b);
-        let mut first = None;
-        for range in ranges(units, parts) {
-            let (pa, ta) = std::mem::take(&mut rest_a).split_at_mut(range.len() * a_unit);
-            let (pb, tb) = std::mem::take(&mut rest_b).split_at_mut(range.len() * b_unit);
-            (rest_a, rest_b) = (ta, tb);
-            if first.is_none() {
-                first = Some((range, pa, pb));
-            } else {
-                let f = &f;
-                scope.spawn(move || f(range, pa, pb));
-            }
-        }
-        if let Some((range, pa, pb)) = first {
-            f(range, pa, pb);
-        }
-    });
+    let (mut rest_a, mut rest_b) = (a, b);
+    let mut jobs = Vec::with_capacity(parts);
+    for range in ranges(units, parts) {
+        let (pa, ta) = std::mem::take(&mut rest_a).split_at_mut(range.len() * a_unit);
+        let (pb, tb) = std::mem::take(&mut rest_b).split_at_mut(range.len() * b_unit);
+        (rest_a, rest_b) = (ta, tb);
+        jobs.push((range, pa, pb));
+    }
+    crate::pool::run_parts(jobs, &|(range, pa, pb)| f(range, pa, pb));
 }
 
 /// A new vector of `units · unit_len` floats, each part written by `f(units, part)` (in

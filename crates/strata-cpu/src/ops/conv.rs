@@ -2,8 +2,9 @@
 //! 1x1 fast path that multiplies the input in place.
 //!
 //! The general path lays a chunk of samples out as one column matrix `[K, nb·P]` (`K` =
-//! channels·kh·kw of a group, `P` = output positions), so each group's forward, input-gradient
-//! and weight-gradient products are single large GEMMs that OpenBLAS threads well, with every
+//! channels·kh·kw of a group, `P` = output positions), so each group's forward and
+//! input-gradient products are single large GEMMs that split well across threads (the weight
+//! gradient is one GEMM per sample on its column block, so `dy` is never gathered), with every
 //! transpose given as a flag. The column matrix and the `[out, nb·P]` product live in
 //! thread-local scratch buffers grown once, not allocated per call; the chunk size caps them.
 //! The 1x1 stride-1 unpadded case needs no columns at all: the input plane of a sample already
@@ -12,9 +13,9 @@
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 
-use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE, cblas_sgemm};
 use strata_backend::{BackendError, Conv2dSpec, ConvOps, Result};
 
+use crate::blas::Sgemm;
 use crate::check::blas_dim;
 use crate::{CpuBackend, CpuBuffer, parallel};
 
@@ -86,43 +87,32 @@ fn gemm(
             message: "internal GEMM operand shorter than its shape".into(),
         });
     }
-    let flag = |t| {
-        if t {
-            CBLAS_TRANSPOSE::CblasTrans
-        } else {
-            CBLAS_TRANSPOSE::CblasNoTrans
-        }
-    };
-    let (mi, ni, ki) = (
-        blas_dim("conv2d", "m", m)?,
-        blas_dim("conv2d", "n", n)?,
-        blas_dim("conv2d", "k", k)?,
-    );
-    let (la, lb, lc) = (
-        blas_dim("conv2d", "lda", lda)?,
-        blas_dim("conv2d", "ldb", ldb)?,
-        blas_dim("conv2d", "ldc", ldc)?,
-    );
-    // SAFETY: every operand was checked above to hold the elements its shape and leading
-    // dimension address, all dimensions are positive, and `c` is exclusively borrowed.
-    unsafe {
-        cblas_sgemm(
-            CBLAS_LAYOUT::CblasRowMajor,
-            flag(trans_a),
-            flag(trans_b),
-            mi,
-            ni,
-            ki,
-            1.0,
-            a.as_ptr(),
-            la,
-            b.as_ptr(),
-            lb,
-            beta,
-            c.as_mut_ptr(),
-            lc,
-        );
+    // Dimensions and leading dimensions must fit OpenBLAS's `int`.
+    for (name, v) in [
+        ("m", m),
+        ("n", n),
+        ("k", k),
+        ("lda", lda),
+        ("ldb", ldb),
+        ("ldc", ldc),
+    ] {
+        blas_dim("conv2d", name, v)?;
     }
+    let g = Sgemm {
+        trans_a,
+        trans_b,
+        m,
+        n,
+        k,
+        lda,
+        ldb,
+        ldc,
+        beta,
+    };
+    // SAFETY: every operand was checked above to hold the elements its shape and leading
+    // dimension address, all dimensions are positive and fit c_int, and `c` is exclusively
+    // borrowed.
+    unsafe { g.run(a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) };
     Ok(())
 }
 

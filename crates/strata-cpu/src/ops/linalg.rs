@@ -7,7 +7,7 @@
 
 use std::ffi::c_int;
 
-use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE, cblas_sgemm};
+use crate::blas::Sgemm;
 use strata_backend::{BackendError, LinalgOps, MatmulSpec, Result};
 
 use crate::check::{blas_dim, invalid, matrix_len};
@@ -39,36 +39,22 @@ impl Gemm {
     /// `a` and `b` must hold `m·k` and `k·n` elements, `m`, `n`, `k` must be positive, and `c`
     /// must be valid for writes of `m·n` floats (and initialized when `beta != 0`).
     unsafe fn run(&self, a: &[f32], b: &[f32], beta: f32, c: *mut f32) {
-        let flag = |t| {
-            if t {
-                CBLAS_TRANSPOSE::CblasTrans
-            } else {
-                CBLAS_TRANSPOSE::CblasNoTrans
-            }
-        };
         // Row-major leading dimensions of the stored (untransposed) buffers.
-        let lda = if self.trans_a { self.m } else { self.k };
-        let ldb = if self.trans_b { self.k } else { self.n };
+        let (m, n, k) = (self.m as usize, self.n as usize, self.k as usize);
+        let g = Sgemm {
+            trans_a: self.trans_a,
+            trans_b: self.trans_b,
+            m,
+            n,
+            k,
+            lda: if self.trans_a { m } else { k },
+            ldb: if self.trans_b { k } else { n },
+            ldc: n,
+            beta,
+        };
         // SAFETY: the caller guarantees the buffer sizes; leading dimensions are >= 1 because
-        // every dimension is positive, so OpenBLAS reads and writes only within them.
-        unsafe {
-            cblas_sgemm(
-                CBLAS_LAYOUT::CblasRowMajor,
-                flag(self.trans_a),
-                flag(self.trans_b),
-                self.m,
-                self.n,
-                self.k,
-                1.0,
-                a.as_ptr(),
-                lda,
-                b.as_ptr(),
-                ldb,
-                beta,
-                c,
-                self.n,
-            );
-        }
+        // every dimension is positive, and the dimensions came from c_int values.
+        unsafe { g.run(a.as_ptr(), b.as_ptr(), c) };
     }
 }
 

@@ -11,13 +11,11 @@
 //! cell the new state), `hprev [B, T, H]` (the state each step started from), then for the
 //! LSTM `cprev [B, T, H]` and `tanh(c') [B, T, H]`, for the GRU `W_hn h + b_hn [B, T, H]`.
 
-use std::ffi::c_int;
-
-use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE, cblas_sgemm};
 use strata_backend::{
     BackendError, RecurrentOps, Result, RnnCell, RnnForward, RnnGrads, RnnOperands, RnnSpec,
 };
 
+use crate::blas::Sgemm;
 use crate::check::{blas_dim, index, invalid};
 use crate::math::{exp, sigmoid};
 use crate::simd::multiversion;
@@ -147,33 +145,20 @@ impl Gemm {
         assert!(a.len() >= (a_rows - 1) * lda + a_cols, "gemm: A too short");
         assert!(b.len() >= (b_rows - 1) * ldb + b_cols, "gemm: B too short");
         assert!(c.len() >= (self.m - 1) * ldc + self.n, "gemm: C too short");
-        let flag = |t| {
-            if t {
-                CBLAS_TRANSPOSE::CblasTrans
-            } else {
-                CBLAS_TRANSPOSE::CblasNoTrans
-            }
+        let g = Sgemm {
+            trans_a: self.trans_a,
+            trans_b: self.trans_b,
+            m: self.m,
+            n: self.n,
+            k: self.k,
+            lda,
+            ldb,
+            ldc,
+            beta,
         };
         // SAFETY: the asserts above keep every access of BLAS inside the three slices; the
         // dimensions fit c_int (checked by `validate` for every size used here).
-        unsafe {
-            cblas_sgemm(
-                CBLAS_LAYOUT::CblasRowMajor,
-                flag(self.trans_a),
-                flag(self.trans_b),
-                self.m as c_int,
-                self.n as c_int,
-                self.k as c_int,
-                1.0,
-                a.as_ptr(),
-                lda as c_int,
-                b.as_ptr(),
-                ldb as c_int,
-                beta,
-                c.as_mut_ptr(),
-                ldc as c_int,
-            );
-        }
+        unsafe { g.run(a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) };
     }
 }
 
