@@ -17,7 +17,7 @@ mod shape;
 pub use error::{BackendError, Result};
 pub use ops::conv::{Conv2dSpec, ConvOps};
 pub use ops::elementwise::{BinaryOp, CmpOp, ElementwiseOps, ScalarOp, UnaryOp};
-pub use ops::layout::LayoutOps;
+pub use ops::layout::{LayoutOps, concat_shape};
 pub use ops::linalg::{LinalgOps, MatmulSpec};
 pub use ops::norm::{ChannelSpec, NormOps};
 pub use ops::optimizer::{AdagradSpec, AdamSpec, OptimizerOps, RmspropSpec, SgdSpec};

@@ -1,6 +1,51 @@
 //! Layout ops: the few that move data (reshape is free and never reaches a backend).
 
-use crate::{BufferOps, Result};
+use crate::{BackendError, BufferOps, Result};
+
+/// Checks the operands of [`LayoutOps::concat`] for every backend: as many shapes as buffers
+/// (`lens` holds each buffer's length), at least one, `axis` inside the rank, the shapes equal
+/// except along `axis`, each buffer as long as its shape. Returns the output shape.
+pub fn concat_shape(lens: &[usize], shapes: &[&[usize]], axis: usize) -> Result<Vec<usize>> {
+    let invalid = |message: String| BackendError::InvalidArgument {
+        op: "concat",
+        message,
+    };
+    if lens.len() != shapes.len() {
+        return Err(invalid(format!(
+            "{} buffers but {} shapes",
+            lens.len(),
+            shapes.len()
+        )));
+    }
+    let Some(first) = shapes.first() else {
+        return Err(invalid("nothing to concatenate".to_string()));
+    };
+    if axis >= first.len() {
+        return Err(invalid(format!(
+            "axis {axis} is out of range for shape {first:?}"
+        )));
+    }
+    for (&len, s) in lens.iter().zip(shapes) {
+        let agrees = s.len() == first.len()
+            && s.iter()
+                .zip(first.iter())
+                .enumerate()
+                .all(|(i, (a, b))| i == axis || a == b);
+        if !agrees {
+            return Err(invalid(format!(
+                "shapes {first:?} and {s:?} differ outside axis {axis}"
+            )));
+        }
+        let count = s
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| invalid(format!("shape {s:?} has more elements than fit in memory")))?;
+        BackendError::check_len("concat", count, len)?;
+    }
+    let mut out = first.to_vec();
+    out[axis] = shapes.iter().map(|s| s[axis]).sum();
+    Ok(out)
+}
 
 /// Layout op family.
 pub trait LayoutOps: BufferOps {

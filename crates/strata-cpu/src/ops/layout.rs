@@ -3,7 +3,7 @@
 //! permutation that swaps the last two (collapsed) axes goes through a cache-blocked
 //! transpose.
 
-use strata_backend::{BackendError, LayoutOps, Result, contiguous_strides};
+use strata_backend::{BackendError, LayoutOps, Result, concat_shape, contiguous_strides};
 
 use crate::check::{check_shape, elem_count, index, invalid, matrix_len};
 use crate::strided::{Layout, broadcast_strides};
@@ -141,35 +141,9 @@ impl LayoutOps for CpuBackend {
     }
 
     fn concat(&self, parts: &[&CpuBuffer], shapes: &[&[usize]], axis: usize) -> Result<CpuBuffer> {
-        if parts.len() != shapes.len() {
-            return Err(invalid(
-                "concat",
-                format!("{} buffers but {} shapes", parts.len(), shapes.len()),
-            ));
-        }
-        let Some(first) = shapes.first() else {
-            return Err(invalid("concat", "nothing to concatenate".to_string()));
-        };
-        if axis >= first.len() {
-            return Err(invalid(
-                "concat",
-                format!("axis {axis} is out of range for shape {first:?}"),
-            ));
-        }
-        for (p, s) in parts.iter().zip(shapes) {
-            let agrees = s.len() == first.len()
-                && s.iter()
-                    .zip(first.iter())
-                    .enumerate()
-                    .all(|(i, (a, b))| i == axis || a == b);
-            if !agrees {
-                return Err(invalid(
-                    "concat",
-                    format!("shapes {first:?} and {s:?} differ outside axis {axis}"),
-                ));
-            }
-            check_shape("concat", s, p.len())?;
-        }
+        let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        concat_shape(&lens, shapes, axis)?;
+        let first = shapes[0];
         let inner: usize = first[axis + 1..].iter().product();
         let outer: usize = first[..axis].iter().product();
         let total: usize = parts.iter().map(|p| p.len()).sum();

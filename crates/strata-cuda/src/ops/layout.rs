@@ -3,7 +3,7 @@
 //! the row gather is one thread per output element and the row scatter-add uses `atomicAdd`.
 //! Indices are checked on the host from their upload-time summary (see `check`).
 
-use strata_backend::{BackendError, LayoutOps, Result, contiguous_strides};
+use strata_backend::{BackendError, LayoutOps, Result, concat_shape, contiguous_strides};
 
 use crate::check::{check_shape, elem_count, invalid, matrix_len};
 use crate::kernels::{launch, launch_config};
@@ -157,37 +157,8 @@ impl LayoutOps for CudaBackend {
         shapes: &[&[usize]],
         axis: usize,
     ) -> Result<CudaBuffer> {
-        if parts.len() != shapes.len() {
-            return Err(invalid(
-                "concat",
-                format!("{} buffers but {} shapes", parts.len(), shapes.len()),
-            ));
-        }
-        let Some(first) = shapes.first() else {
-            return Err(invalid("concat", "nothing to concatenate".to_string()));
-        };
-        if axis >= first.len() {
-            return Err(invalid(
-                "concat",
-                format!("axis {axis} is out of range for shape {first:?}"),
-            ));
-        }
-        for (p, s) in parts.iter().zip(shapes) {
-            let agrees = s.len() == first.len()
-                && s.iter()
-                    .zip(first.iter())
-                    .enumerate()
-                    .all(|(i, (a, b))| i == axis || a == b);
-            if !agrees {
-                return Err(invalid(
-                    "concat",
-                    format!("shapes {first:?} and {s:?} differ outside axis {axis}"),
-                ));
-            }
-            check_shape("concat", s, p.len())?;
-        }
-        let mut out_shape = first.to_vec();
-        out_shape[axis] = shapes.iter().map(|s| s[axis]).sum();
+        let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        let out_shape = concat_shape(&lens, shapes, axis)?;
         let n = elem_count("concat", &out_shape)?;
         let out_strides = contiguous_strides(&out_shape);
         let mut out = self.alloc(n)?;
