@@ -98,77 +98,34 @@ impl OptimizerConfig {
                 format!("expected a positive float, found {}", self.lr),
             ));
         }
+        let lr = self.lr;
         Ok(match self.kind {
             K::Sgd => {
-                let mut o = Sgd::new(self.lr);
-                if let Some(m) = self.momentum {
-                    o = o.momentum(m);
-                }
-                if let Some(d) = self.dampening {
-                    o = o.dampening(d);
-                }
-                if let Some(n) = self.nesterov {
-                    o = o.nesterov(n);
-                }
-                if let Some(w) = self.weight_decay {
-                    o = o.weight_decay(w);
-                }
-                Box::new(o)
+                let o = with(Sgd::new(lr), self.momentum, Sgd::momentum);
+                let o = with(o, self.dampening, Sgd::dampening);
+                let o = with(o, self.nesterov, Sgd::nesterov);
+                Box::new(with(o, self.weight_decay, Sgd::weight_decay))
             }
             K::Adam => {
-                let mut o = Adam::new(self.lr);
-                if let Some([b1, b2]) = self.betas {
-                    o = o.betas(b1, b2);
-                }
-                if let Some(e) = self.eps {
-                    o = o.eps(e);
-                }
-                if let Some(w) = self.weight_decay {
-                    o = o.weight_decay(w);
-                }
-                Box::new(o)
+                let o = with(Adam::new(lr), self.betas, |o, [b1, b2]| o.betas(b1, b2));
+                let o = with(o, self.eps, Adam::eps);
+                Box::new(with(o, self.weight_decay, Adam::weight_decay))
             }
             K::Adamw => {
-                let mut o = AdamW::new(self.lr);
-                if let Some([b1, b2]) = self.betas {
-                    o = o.betas(b1, b2);
-                }
-                if let Some(e) = self.eps {
-                    o = o.eps(e);
-                }
-                if let Some(w) = self.weight_decay {
-                    o = o.weight_decay(w);
-                }
-                Box::new(o)
+                let o = with(AdamW::new(lr), self.betas, |o, [b1, b2]| o.betas(b1, b2));
+                let o = with(o, self.eps, AdamW::eps);
+                Box::new(with(o, self.weight_decay, AdamW::weight_decay))
             }
             K::Rmsprop => {
-                let mut o = RmsProp::new(self.lr);
-                if let Some(a) = self.alpha {
-                    o = o.alpha(a);
-                }
-                if let Some(e) = self.eps {
-                    o = o.eps(e);
-                }
-                if let Some(m) = self.momentum {
-                    o = o.momentum(m);
-                }
-                if let Some(w) = self.weight_decay {
-                    o = o.weight_decay(w);
-                }
-                Box::new(o)
+                let o = with(RmsProp::new(lr), self.alpha, RmsProp::alpha);
+                let o = with(o, self.eps, RmsProp::eps);
+                let o = with(o, self.momentum, RmsProp::momentum);
+                Box::new(with(o, self.weight_decay, RmsProp::weight_decay))
             }
             K::Adagrad => {
-                let mut o = Adagrad::new(self.lr);
-                if let Some(d) = self.lr_decay {
-                    o = o.lr_decay(d);
-                }
-                if let Some(e) = self.eps {
-                    o = o.eps(e);
-                }
-                if let Some(w) = self.weight_decay {
-                    o = o.weight_decay(w);
-                }
-                Box::new(o)
+                let o = with(Adagrad::new(lr), self.lr_decay, Adagrad::lr_decay);
+                let o = with(o, self.eps, Adagrad::eps);
+                Box::new(with(o, self.weight_decay, Adagrad::weight_decay))
             }
         })
     }
@@ -271,5 +228,13 @@ impl ScheduleConfig {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default()
+    }
+}
+
+/// `set(builder, value)` when the key was given, else the builder unchanged.
+fn with<O, T>(builder: O, value: Option<T>, set: impl FnOnce(O, T) -> O) -> O {
+    match value {
+        Some(v) => set(builder, v),
+        None => builder,
     }
 }
