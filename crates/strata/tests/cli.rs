@@ -92,6 +92,11 @@ fn train_writes_weights_pipeline_history_and_curves_then_evaluate_and_predict_re
 
     let scores = cli::evaluate(&args(Command::Evaluate, &config)).unwrap();
     assert_eq!(scores["accuracy"], test["accuracy"]);
+    // Fewer training rows would fit another scaler; evaluate must use the saved one.
+    let mut fewer = args(Command::Evaluate, &config);
+    fewer.overrides = vec![("data.limit".into(), toml::Value::Integer(500))];
+    let again = cli::evaluate(&fewer).unwrap();
+    assert_eq!(again["loss"], scores["loss"]);
 
     let mut p = args(Command::Predict, &config);
     p.input = Some(strata::data::mnist::subset_dir().join("t10k-images-idx3-ubyte.gz"));
@@ -101,6 +106,10 @@ fn train_writes_weights_pipeline_history_and_curves_then_evaluate_and_predict_re
     assert_eq!(lines.len(), 1 + 1000);
     let written = std::fs::read_to_string(dir.join("preds.csv")).unwrap();
     assert_eq!(written.lines().count(), 1001);
+
+    std::fs::remove_file(&outcome.pipeline).unwrap();
+    let err = cli::evaluate(&args(Command::Evaluate, &config)).unwrap_err();
+    assert!(err.to_string().contains("pipeline.json"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

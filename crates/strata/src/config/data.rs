@@ -263,11 +263,37 @@ impl DataConfig {
     /// paths start there), `file` names the config in errors, `seed` is used when the
     /// config has no `data.seed`.
     pub fn prepare(&self, file: &Path, base: &Path, seed: u64) -> Result<PreparedData> {
+        self.prepare_fitted(file, base, seed, None)
+    }
+
+    /// Like [`DataConfig::prepare`], but with `fitted` given (the `pipeline.json` a training
+    /// run saved) every split goes through those fitted steps instead of steps fitted anew:
+    /// what `strata evaluate` scores is then prepared exactly as the model saw it in
+    /// training. A `fitted` preparation of the other kind (images for a CSV source), or for
+    /// another target column, is an error.
+    pub fn prepare_fitted(
+        &self,
+        file: &Path,
+        base: &Path,
+        seed: u64,
+        fitted: Option<&Preprocessing>,
+    ) -> Result<PreparedData> {
         self.check(file)?;
         let seed = self.seed.unwrap_or(seed);
-        match self.source {
-            SourceKind::Csv => self.prepare_csv(file, base, seed),
-            SourceKind::Idx | SourceKind::Mnist => self.prepare_images(file, base, seed),
+        match (self.source, fitted) {
+            (SourceKind::Csv, None | Some(Preprocessing::Table { .. })) => {
+                self.prepare_csv(file, base, seed, fitted)
+            }
+            (SourceKind::Idx | SourceKind::Mnist, None | Some(Preprocessing::Images { .. })) => {
+                self.prepare_images(file, base, seed, fitted)
+            }
+            (source, Some(_)) => Err(key_error(
+                file,
+                "data.source",
+                format!(
+                    "the saved preprocessing was fitted for another kind of source than                      {source:?}; train again with this config"
+                ),
+            )),
         }
     }
 
@@ -384,11 +410,36 @@ impl DataConfig {
         Ok((table, path))
     }
 
-    fn prepare_csv(&self, file: &Path, base: &Path, seed: u64) -> Result<PreparedData> {
+    fn prepare_csv(
+        &self,
+        file: &Path,
+        base: &Path,
+        seed: u64,
+        fitted: Option<&Preprocessing>,
+    ) -> Result<PreparedData> {
         let target = self
             .target
             .clone()
             .ok_or_else(|| key_error(file, "data.target", "missing key (csv needs it)"))?;
+        let fitted = match fitted {
+            Some(Preprocessing::Table {
+                pipeline,
+                target: fitted_target,
+                labels,
+            }) => {
+                if *fitted_target != target {
+                    return Err(key_error(
+                        file,
+                        "data.target",
+                        format!(
+                            "is `{target}` but the saved preprocessing was fitted for                              `{fitted_target}`"
+                        ),
+                    ));
+                }
+                Some((pipeline, labels))
+            }
+            _ => None,
+        };
         let (table, path) = self.read_table(file, base)?;
         let column = table.column(&target).cloned().ok_or_else(|| {
             key_error(
@@ -409,8 +460,14 @@ impl DataConfig {
         let mut labels = None;
         let targets: Vec<f32> = match (task, table.column(&target)) {
             (Task::Classification, Some(Column::Categorical(v))) => {
-                let mut enc = OrdinalEncoder::new();
-                enc.fit(v)?;
+                let enc = match fitted {
+                    Some((_, Some(saved))) => saved.clone(),
+                    _ => {
+                        let mut enc = OrdinalEncoder::new();
+                        enc.fit(v)?;
+                        enc
+                    }
+                };
                 let t = enc.transform(v)?;
                 labels = Some(enc);
                 t
@@ -436,9 +493,15 @@ impl DataConfig {
         }
         let mut features = table.clone();
         features.remove(&target)?;
-        let mut pipeline = self.pipeline(file, &features)?;
         let train_table = features.take_rows(&train_rows)?;
-        let (x, width) = pipeline.fit_transform(&train_table)?;
+        let (pipeline, (x, width)) = match fitted {
+            Some((saved, _)) => (saved.clone(), saved.transform(&train_table)?),
+            None => {
+                let mut pipeline = self.pipeline(file, &features)?;
+                let out = pipeline.fit_transform(&train_table)?;
+                (pipeline, out)
+            }
+        };
         let take = |rows: &[usize]| rows.iter().map(|&r| targets[r]).collect::<Vec<f32>>();
         let target_shape = if task == Task::Regression {
             vec![1]
@@ -563,7 +626,13 @@ impl DataConfig {
         Ok(pipeline)
     }
 
-    fn prepare_images(&self, file: &Path, base: &Path, seed: u64) -> Result<PreparedData> {
+    fn prepare_images(
+        &self,
+        file: &Path,
+        base: &Path,
+        seed: u64,
+        fitted: Option<&Preprocessing>,
+    ) -> Result<PreparedData> {
         let dir = match (&self.path, self.source) {
             (Some(p), _) => base.join(p),
             (None, SourceKind::Mnist) => default_mnist_dir(),
@@ -598,6 +667,48 @@ impl DataConfig {
             validation = Some(train.subset(&parts.test)?);
             train = train.subset(&parts.train)?;
         }
+        let preprocessing = match fitted {
+            Some(Preprocessing::Images { sample_shape, .. })
+                if sample_shape.as_slice() != train.sample_shape() =>
+            {
+                return Err(key_error(
+                    file,
+                    "data.sample_shape",
+                    format!(
+                        "gives samples of shape {:?} but the saved preprocessing was fitted                          on {sample_shape:?}",
+                        train.sample_shape()
+                    ),
+                ));
+            }
+            Some(saved) => saved.clone(),
+            None => Preprocessing::Images {
+                sample_shape: train.sample_shape().to_vec(),
+                scaler: self.fit_image_scaler(file, &train)?,
+            },
+        };
+        for set in [Some(&mut train), validation.as_mut(), Some(&mut test)]
+            .into_iter()
+            .flatten()
+        {
+            preprocessing.transform_images(set.features_mut())?;
+        }
+        Ok(PreparedData {
+            train,
+            validation,
+            test: Some(test),
+            preprocessing,
+            task: Task::Classification,
+            classes: Some(strata_data::mnist::CLASSES),
+            origin: dir,
+        })
+    }
+
+    /// The configured `scale` step (the last one wins) fitted on the training images.
+    fn fit_image_scaler(
+        &self,
+        file: &Path,
+        train: &InMemoryDataset,
+    ) -> Result<Option<ImageScaler>> {
         let mut scaler = None;
         for (i, step) in self.preprocess.iter().enumerate() {
             let key = format!("data.preprocess[{i}]");
@@ -628,25 +739,7 @@ impl DataConfig {
             }
             scaler = Some(s);
         }
-        let preprocessing = Preprocessing::Images {
-            sample_shape: train.sample_shape().to_vec(),
-            scaler,
-        };
-        for set in [Some(&mut train), validation.as_mut(), Some(&mut test)]
-            .into_iter()
-            .flatten()
-        {
-            preprocessing.transform_images(set.features_mut())?;
-        }
-        Ok(PreparedData {
-            train,
-            validation,
-            test: Some(test),
-            preprocessing,
-            task: Task::Classification,
-            classes: Some(strata_data::mnist::CLASSES),
-            origin: dir,
-        })
+        Ok(scaler)
     }
 }
 
