@@ -391,7 +391,39 @@ def metrics():
                            "regression": regression})
 
 
+def pool_options():
+    """Pooling with ceil_mode and count_include_pad=False: outputs and input gradients."""
+    torch.manual_seed(11)
+    cases = []
+    pools = [  # (layer, x shape, kernel, stride, padding, ceil_mode, count_include_pad)
+        ("max_pool2d", [2, 2, 7, 6], 2, 2, 0, True, True),
+        ("max_pool2d", [1, 3, 8, 7], 3, 2, 1, True, True),
+        ("avg_pool2d", [2, 2, 7, 6], 2, 2, 0, True, True),
+        ("avg_pool2d", [1, 3, 8, 7], 3, 2, 1, True, True),
+        ("avg_pool2d", [1, 3, 8, 7], 3, 2, 1, True, False),
+        ("avg_pool2d", [2, 2, 7, 7], 3, 2, 1, False, False),
+        ("max_pool1d", [2, 3, 10], 3, 2, 1, True, True),
+        ("avg_pool1d", [2, 3, 10], 3, 2, 1, True, False),
+        ("avg_pool1d", [2, 3, 9], 2, 2, 0, True, True),
+    ]
+    for (name, shape, k, stride, pad, ceil, count_pad) in pools:
+        x = (torch.randperm(math.prod(shape)).to(torch.float64) / 10.0 - 2.0).reshape(shape).requires_grad_()
+        if name.startswith("max"):
+            f = {"max_pool2d": F.max_pool2d, "max_pool1d": F.max_pool1d}[name]
+            y = f(x, k, stride, pad, ceil_mode=ceil)
+        else:
+            f = {"avg_pool2d": F.avg_pool2d, "avg_pool1d": F.avg_pool1d}[name]
+            y = f(x, k, stride, pad, ceil_mode=ceil, count_include_pad=count_pad)
+        up = rand(*y.shape)
+        (y * up).sum().backward()
+        cases.append({"layer": name, "x_shape": shape, "x": t(x), "kernel": k, "stride": stride,
+                      "padding": pad, "ceil_mode": ceil, "count_include_pad": count_pad,
+                      "y_shape": list(y.shape), "y": t(y), "upstream": t(up), "dx": t(x.grad)})
+    write("pool_options.json", {"cases": cases})
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     dense(); activations(); losses(); optimizers(); schedules(); mlp(); recurrent(); audio_mfcc(); conv(); metrics()
+    pool_options()
     sys.exit(0)

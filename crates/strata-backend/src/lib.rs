@@ -21,7 +21,7 @@ pub use ops::layout::{LayoutOps, concat_shape};
 pub use ops::linalg::{LinalgOps, MatmulSpec};
 pub use ops::norm::{ChannelSpec, NormOps};
 pub use ops::optimizer::{AdagradSpec, AdamSpec, OptimizerOps, RmspropSpec, SgdSpec};
-pub use ops::pool::{Pool2dSpec, PoolOps};
+pub use ops::pool::{Pool2dSpec, PoolOps, PoolWindow, pool_out_len, pool_window};
 pub use ops::random::RandomOps;
 pub use ops::recurrent::{RecurrentOps, RnnCell, RnnForward, RnnGrads, RnnOperands, RnnSpec};
 pub use ops::reduce::{ReduceOp, ReduceOps};

@@ -52,18 +52,7 @@ fn reference_conv2d_with_asymmetric_padding_by_hand() {
 
 #[test]
 fn reference_pooling_by_hand() {
-    let spec = Pool2dSpec {
-        batch: 1,
-        channels: 1,
-        in_h: 2,
-        in_w: 3,
-        kernel_h: 2,
-        kernel_w: 2,
-        stride_h: 1,
-        stride_w: 1,
-        pad_h: 0,
-        pad_w: 0,
-    };
+    let spec = Pool2dSpec::new([1, 1, 2, 3], [2, 2], [1, 1], [0, 0]);
     let x = RefBuffer(vec![1.0, 5.0, 2.0, 4.0, 3.0, 6.0]);
     let (y, i) = R.max_pool2d(&x, spec).unwrap();
     assert_eq!((y.0, i.0), (vec![5.0, 6.0], vec![1.0, 5.0]));
@@ -76,6 +65,34 @@ fn reference_pooling_by_hand() {
         .avg_pool2d_backward(&RefBuffer(vec![4.0, 8.0]), spec)
         .unwrap();
     assert_eq!(dx.0, vec![1.0, 3.0, 2.0, 1.0, 3.0, 2.0]);
+}
+
+#[test]
+fn reference_pooling_ceil_mode_and_divisors_by_hand() {
+    // 1x4 input, window 3, stride 2, padding 1: floor mode gives windows at -1..2 and 1..4;
+    // ceil mode adds the window 3..6, which holds one real input (x[3]) and one padded
+    // position (4) before running off the padded input.
+    let floor = Pool2dSpec::new([1, 1, 1, 4], [1, 3], [1, 2], [0, 1]);
+    let ceil = Pool2dSpec {
+        ceil_mode: true,
+        ..floor
+    };
+    assert_eq!((floor.out_w(), ceil.out_w()), (2, 3));
+    let x = RefBuffer(vec![2.0, 4.0, 6.0, 8.0]);
+    let (y, i) = R.max_pool2d(&x, ceil).unwrap();
+    assert_eq!((y.0, i.0), (vec![4.0, 8.0, 8.0], vec![1.0, 3.0, 3.0]));
+    // Padding counted: 6/3, 18/3, 8/2.
+    assert_eq!(R.avg_pool2d(&x, ceil).unwrap().0, vec![2.0, 6.0, 4.0]);
+    let real_only = Pool2dSpec {
+        count_include_pad: false,
+        ..ceil
+    };
+    // Real inputs only: 6/2, 18/3, 8/1.
+    assert_eq!(R.avg_pool2d(&x, real_only).unwrap().0, vec![3.0, 6.0, 8.0]);
+    let dx = R
+        .avg_pool2d_backward(&RefBuffer(vec![6.0, 6.0, 6.0]), real_only)
+        .unwrap();
+    assert_eq!(dx.0, vec![3.0, 5.0, 2.0, 8.0]);
 }
 
 #[test]

@@ -76,22 +76,40 @@ fn conv2d_output_shape_follows_the_formula() {
 fn max_pool2d_matches_finite_differences() {
     let x = distinct(&[2, 2, 5, 5]);
     let o = Pool2dOptions {
-        kernel: [3, 2],
         stride: [2, 1],
         padding: [1, 1],
+        ..Pool2dOptions::new([3, 2])
     };
-    check(|v| v[0].max_pool2d(o), &[x]);
+    check(|v| v[0].max_pool2d(o), std::slice::from_ref(&x));
+    // Ceil mode: a partial last column (floor mode gives [2, 2, 2, 2]).
+    let ceil = Pool2dOptions {
+        ceil_mode: true,
+        stride: [2, 2],
+        padding: [0, 0],
+        ..o
+    };
+    assert_eq!(x.max_pool2d(ceil).unwrap().dims(), &[2, 2, 2, 3]);
+    check(|v| v[0].max_pool2d(ceil), &[x]);
 }
 
 #[test]
 fn avg_pool2d_matches_finite_differences() {
     let x = t(&[2, 2, 5, 4], 13);
     let o = Pool2dOptions {
-        kernel: [3, 3],
         stride: [2, 2],
         padding: [1, 1],
+        ..Pool2dOptions::new([3, 3])
     };
-    check(|v| v[0].avg_pool2d(o), &[x]);
+    check(|v| v[0].avg_pool2d(o), std::slice::from_ref(&x));
+    // Ceil mode (a partial last column) with the divisor counting real inputs only.
+    let ceil = Pool2dOptions {
+        ceil_mode: true,
+        count_include_pad: false,
+        padding: [1, 0],
+        ..o
+    };
+    assert_eq!(x.avg_pool2d(ceil).unwrap().dims(), &[2, 2, 3, 2]);
+    check(|v| v[0].avg_pool2d(ceil), &[x]);
 }
 
 #[test]

@@ -60,18 +60,10 @@ fn run_all(cpu: &CpuBackend) -> Vec<Vec<u32>> {
         out.push(bits(&cpu.conv2d_backward_weight(&x, &dy, spec).unwrap()));
         out.push(bits(&cpu.conv2d_backward_bias(&dy, spec).unwrap()));
     }
-    for (h, w) in [(26, 26), (11, 11)] {
+    for (h, w, ceil_mode) in [(26, 26, false), (11, 11, false), (11, 11, true)] {
         let spec = Pool2dSpec {
-            batch: 16,
-            channels: 32,
-            in_h: h,
-            in_w: w,
-            kernel_h: 2,
-            kernel_w: 2,
-            stride_h: 2,
-            stride_w: 2,
-            pad_h: 0,
-            pad_w: 0,
+            ceil_mode,
+            ..Pool2dSpec::new([16, 32, h, w], [2, 2], [2, 2], [0, 0])
         };
         let x = cpu.from_host(&values(spec.input_len(), 5)).unwrap();
         let (y, idx) = cpu.max_pool2d(&x, spec).unwrap();

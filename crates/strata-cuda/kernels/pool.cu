@@ -1,6 +1,8 @@
 // Max and average pooling (NCHW), forward and backward. A plane is one (sample, channel) pair;
 // `planes` = N·C. Windows are clipped to the input: padding never wins a max and counts as
-// zeros for the average, whose divisor is always kernel_h·kernel_w (count_include_pad).
+// zeros for the average, whose divisor is the window's size within the padded input
+// (count_include_pad) or its count of real inputs. `out_h`/`out_w` come from the host, which
+// applies ceil mode: a last window may then run past the padded input and is clipped there.
 //
 // Both backward kernels are gathers (one thread per input element, summing over the windows
 // that cover it in output order), so they are deterministic, need no atomics and no zeroed
@@ -24,6 +26,18 @@ __device__ __forceinline__ void pool_covering(int y, int stride, int pad, int ke
     if (first > last) first = last;
     *lo = first;
     *hi = last;
+}
+
+// 1 / the divisor of average window (oy, ox): its size within the padded input when
+// `count_include_pad`, else its count of real inputs (never 0: every window holds one).
+__device__ __forceinline__ float pool_avg_scale(int oy, int ox, int in_h, int in_w, int kernel_h,
+                                                int kernel_w, int stride_h, int stride_w,
+                                                int pad_h, int pad_w, int count_include_pad) {
+    const int hs = oy * stride_h - pad_h, ws = ox * stride_w - pad_w;
+    const int he = min(hs + kernel_h, in_h + pad_h), we = min(ws + kernel_w, in_w + pad_w);
+    const int n = count_include_pad ? (he - hs) * (we - ws)
+                                    : (min(he, in_h) - max(hs, 0)) * (min(we, in_w) - max(ws, 0));
+    return 1.0f / (float)n;
 }
 
 // y = max of each window, idx = its position row·in_w + col in the plane (as f32): the first
@@ -97,13 +111,13 @@ extern "C" __global__ void pool_max_backward(const float* __restrict__ dy,
     }
 }
 
-// y = (Σ of the clipped window) / (kernel_h·kernel_w). `total` = planes·out_h·out_w.
+// y = (Σ of the clipped window) / its divisor. `total` = planes·out_h·out_w.
 extern "C" __global__ void pool_avg_forward(const float* __restrict__ x, float* __restrict__ y,
                                             unsigned long long total, int in_h, int in_w, int out_h,
                                             int out_w, int kernel_h, int kernel_w, int stride_h,
-                                            int stride_w, int pad_h, int pad_w) {
+                                            int stride_w, int pad_h, int pad_w,
+                                            int count_include_pad) {
     const long long p_len = (long long)out_h * out_w;
-    const float scale = 1.0f / (float)(kernel_h * kernel_w);
     GRID_STRIDE(e, total) {
         const long long plane = e / p_len;
         const int p = (int)(e - plane * p_len);
@@ -118,19 +132,20 @@ extern "C" __global__ void pool_avg_forward(const float* __restrict__ x, float* 
         for (int r = y0; r < y1; ++r) {
             for (int c = x0; c < x1; ++c) s += src[r * in_w + c];
         }
-        y[e] = s * scale;
+        y[e] = s * pool_avg_scale(oy, ox, in_h, in_w, kernel_h, kernel_w, stride_h, stride_w,
+                                  pad_h, pad_w, count_include_pad);
     }
 }
 
-// dx[plane, q] = Σ dy[plane, o] / (kernel_h·kernel_w) over the windows o covering q.
+// dx[plane, q] = Σ dy[plane, o] / divisor(o) over the windows o covering q.
 // `total` = planes·in_h·in_w.
 extern "C" __global__ void pool_avg_backward(const float* __restrict__ dy, float* __restrict__ dx,
                                              unsigned long long total, int in_h, int in_w,
                                              int out_h, int out_w, int kernel_h, int kernel_w,
-                                             int stride_h, int stride_w, int pad_h, int pad_w) {
+                                             int stride_h, int stride_w, int pad_h, int pad_w,
+                                             int count_include_pad) {
     const long long hw = (long long)in_h * in_w;
     const long long p_len = (long long)out_h * out_w;
-    const float scale = 1.0f / (float)(kernel_h * kernel_w);
     GRID_STRIDE(e, total) {
         const long long plane = e / hw;
         const int q = (int)(e - plane * hw);
@@ -142,7 +157,10 @@ extern "C" __global__ void pool_avg_backward(const float* __restrict__ dy, float
         const float* d = dy + plane * p_len;
         float acc = 0.0f;
         for (int oy = oy0; oy < oy1; ++oy) {
-            for (int ox = ox0; ox < ox1; ++ox) acc += d[oy * out_w + ox] * scale;
+            for (int ox = ox0; ox < ox1; ++ox)
+                acc += d[oy * out_w + ox] * pool_avg_scale(oy, ox, in_h, in_w, kernel_h, kernel_w,
+                                                           stride_h, stride_w, pad_h, pad_w,
+                                                           count_include_pad);
         }
         dx[e] = acc;
     }

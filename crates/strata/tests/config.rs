@@ -176,3 +176,26 @@ fn overrides_set_nested_keys_and_are_checked_like_the_file() {
         "{e}"
     );
 }
+
+#[test]
+fn pool_options_reach_the_layer_and_count_include_pad_is_for_averages_only() {
+    let ceil = VALID.replace(
+        "type = \"maxpool2d\"\nkernel_size = 2",
+        "type = \"maxpool2d\"\nkernel_size = 3\nstride = 2\nceil_mode = true",
+    );
+    let c = Config::from_toml_str(&ceil, "ok.toml").unwrap();
+    let model = c
+        .model
+        .build(&c.file, &[1, 28, 28], &Device::cpu(), 0)
+        .unwrap();
+    // 26x26 after the convolution: 12x12 windows in floor mode, 13x13 in ceil mode.
+    let summary = model.summary();
+    let row = &summary.rows()[2];
+    assert_eq!(row.output_shape, Some(vec![4, 13, 13]));
+    assert_eq!(row.kind, "MaxPool2d(3x3, stride 2x2, ceil mode)");
+    let e = error_of(&VALID.replace(
+        "type = \"maxpool2d\"\nkernel_size = 2",
+        "type = \"maxpool2d\"\nkernel_size = 2\ncount_include_pad = false",
+    ));
+    assert!(e.contains("count_include_pad"), "{e}");
+}

@@ -1,6 +1,7 @@
 //! Golden values from PyTorch for the convolution, pooling and batch-norm layers (issue 3):
 //! forward outputs and the gradients of `sum(y · upstream)` for the input and every
-//! parameter. Written by `conv()` in `scripts/golden/generate.py`.
+//! parameter. Written by `conv()` (`conv.json`) and `pool_options()` (`pool_options.json`:
+//! ceil mode and averages without the padding) in `scripts/golden/generate.py`.
 
 use serde_json::Value;
 use strata::Tensor;
@@ -20,6 +21,20 @@ fn assert_close(what: &str, found: &[f32], expected: &[f32]) {
 
 fn cases() -> Vec<serde_json::Value> {
     common::cases("conv.json")
+}
+
+/// The case's `ceil_mode` (false when absent).
+fn ceil_mode(case: &Value) -> bool {
+    case.get("ceil_mode")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// The case's `count_include_pad` (true, PyTorch's default, when absent).
+fn count_include_pad(case: &Value) -> bool {
+    case.get("count_include_pad")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
 }
 
 fn padding(v: &Value) -> Padding {
@@ -55,22 +70,28 @@ fn layer(case: &Value, sample: &[usize]) -> Box<dyn Module> {
         "max_pool2d" => Box::new(
             MaxPool2d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
-                .padding(num(&case["padding"])),
+                .padding(num(&case["padding"]))
+                .ceil_mode(ceil_mode(case)),
         ),
         "avg_pool2d" => Box::new(
             AvgPool2d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
-                .padding(num(&case["padding"])),
+                .padding(num(&case["padding"]))
+                .ceil_mode(ceil_mode(case))
+                .count_include_pad(count_include_pad(case)),
         ),
         "max_pool1d" => Box::new(
             MaxPool1d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
-                .padding(num(&case["padding"])),
+                .padding(num(&case["padding"]))
+                .ceil_mode(ceil_mode(case)),
         ),
         "avg_pool1d" => Box::new(
             AvgPool1d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
-                .padding(num(&case["padding"])),
+                .padding(num(&case["padding"]))
+                .ceil_mode(ceil_mode(case))
+                .count_include_pad(count_include_pad(case)),
         ),
         "global_avg_pool" => Box::new(GlobalAvgPool),
         "global_max_pool" => Box::new(GlobalMaxPool),
@@ -101,7 +122,19 @@ fn layer(case: &Value, sample: &[usize]) -> Box<dyn Module> {
 fn conv_pool_and_batch_norm_layers_match_pytorch() {
     let all = cases();
     assert!(all.len() >= 19, "conv.json has {} cases", all.len());
-    for case in &all {
+    check_cases(&all);
+}
+
+#[test]
+fn pooling_in_ceil_mode_and_without_the_padding_matches_pytorch() {
+    let all = common::cases("pool_options.json");
+    assert!(all.len() >= 9, "pool_options.json has {} cases", all.len());
+    check_cases(&all);
+}
+
+/// Each case's layer, forward (shape and values) and gradients against PyTorch's.
+fn check_cases(all: &[Value]) {
+    for case in all {
         let name = case["layer"].as_str().unwrap();
         let shape = dims(&case["x_shape"]);
         let m = layer(case, &shape[1..]);

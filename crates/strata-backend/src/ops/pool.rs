@@ -2,8 +2,11 @@
 //! height 1, and global pooling is a window the size of the input.
 //!
 //! Layouts: input `[batch, channels, in_h, in_w]`, output `[batch, channels, out_h, out_w]`.
-//! Padding is implicit: a max window ignores padded positions, an average window counts them
-//! as zeros and divides by the full window size (PyTorch's `count_include_pad=True`).
+//! Padding is implicit: a max window ignores padded positions. An average window divides by
+//! its size within the padded input (PyTorch's `count_include_pad=True`, the default) or by
+//! the count of real input elements it holds (`count_include_pad=False`). With `ceil_mode`
+//! the output size rounds up, as in PyTorch: a last, partial window is kept when it starts
+//! inside the input or its left padding.
 
 use crate::{BackendError, BufferOps, Result};
 
@@ -30,20 +33,117 @@ pub struct Pool2dSpec {
     pub pad_h: usize,
     /// Implicit columns added left and right.
     pub pad_w: usize,
+    /// Round the output size up (keep a last, partial window) instead of down.
+    pub ceil_mode: bool,
+    /// Average pooling: divide by the window's size within the padded input (true) or by
+    /// the number of real input elements in it (false). Max pooling ignores it.
+    pub count_include_pad: bool,
+}
+
+/// The input positions one output window covers along one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolWindow {
+    /// First input position inside the window (clipped to the input).
+    pub lo: usize,
+    /// One past the last input position inside the window (clipped to the input).
+    pub hi: usize,
+    /// The window's length within the padded input (what `count_include_pad` divides by).
+    pub padded: usize,
+}
+
+/// Output length along one axis: `(len + 2·pad − kernel) / stride + 1`, rounded down, or
+/// with `ceil` rounded up unless that last window would start in the right padding.
+pub fn pool_out_len(len: usize, pad: usize, kernel: usize, stride: usize, ceil: bool) -> usize {
+    let stride = stride.max(1);
+    let Some(span) = (len + 2 * pad).checked_sub(kernel) else {
+        return 0;
+    };
+    if !ceil {
+        return span / stride + 1;
+    }
+    let out = span.div_ceil(stride) + 1;
+    if (out - 1) * stride >= len + pad {
+        out - 1
+    } else {
+        out
+    }
+}
+
+/// Window `o` along one axis: it starts at `o·stride − pad` and spans `kernel` positions,
+/// clipped to the padded input (`padded`) and to the input (`lo..hi`).
+pub fn pool_window(o: usize, stride: usize, pad: usize, kernel: usize, len: usize) -> PoolWindow {
+    let start = (o * stride) as isize - pad as isize;
+    let end = (start + kernel as isize).min((len + pad) as isize);
+    let lo = start.max(0) as usize;
+    let hi = (end.max(0) as usize).min(len).max(lo);
+    PoolWindow {
+        lo,
+        hi,
+        padded: (end - start).max(0) as usize,
+    }
 }
 
 impl Pool2dSpec {
-    /// Output height: `(in_h + 2·pad_h − kernel_h) / stride_h + 1` (0 if the window does not fit).
+    /// A spec with PyTorch's defaults for the two options: floor mode, and an average that
+    /// counts padded positions.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        [batch, channels, in_h, in_w]: [usize; 4],
+        [kernel_h, kernel_w]: [usize; 2],
+        [stride_h, stride_w]: [usize; 2],
+        [pad_h, pad_w]: [usize; 2],
+    ) -> Self {
+        Pool2dSpec {
+            batch,
+            channels,
+            in_h,
+            in_w,
+            kernel_h,
+            kernel_w,
+            stride_h,
+            stride_w,
+            pad_h,
+            pad_w,
+            ceil_mode: false,
+            count_include_pad: true,
+        }
+    }
+
+    /// Output height (0 if the window does not fit); see [`pool_out_len`].
     pub fn out_h(&self) -> usize {
-        (self.in_h + 2 * self.pad_h)
-            .checked_sub(self.kernel_h)
-            .map_or(0, |d| d / self.stride_h.max(1) + 1)
+        pool_out_len(
+            self.in_h,
+            self.pad_h,
+            self.kernel_h,
+            self.stride_h,
+            self.ceil_mode,
+        )
     }
     /// Output width.
     pub fn out_w(&self) -> usize {
-        (self.in_w + 2 * self.pad_w)
-            .checked_sub(self.kernel_w)
-            .map_or(0, |d| d / self.stride_w.max(1) + 1)
+        pool_out_len(
+            self.in_w,
+            self.pad_w,
+            self.kernel_w,
+            self.stride_w,
+            self.ceil_mode,
+        )
+    }
+    /// The input rows output row `oy` covers.
+    pub fn rows(&self, oy: usize) -> PoolWindow {
+        pool_window(oy, self.stride_h, self.pad_h, self.kernel_h, self.in_h)
+    }
+    /// The input columns output column `ox` covers.
+    pub fn cols(&self, ox: usize) -> PoolWindow {
+        pool_window(ox, self.stride_w, self.pad_w, self.kernel_w, self.in_w)
+    }
+    /// What average pooling divides the window `(rows, cols)` by.
+    pub fn avg_divisor(&self, rows: PoolWindow, cols: PoolWindow) -> usize {
+        if self.count_include_pad {
+            rows.padded * cols.padded
+        } else {
+            (rows.hi - rows.lo) * (cols.hi - cols.lo)
+        }
     }
     /// Elements of the input.
     pub fn input_len(&self) -> usize {

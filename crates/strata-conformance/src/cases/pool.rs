@@ -2,7 +2,7 @@
 //! scatter, average pooling and its backward, and refusal of invalid specs.
 //!
 //! Cases cover batches of 1..=2, 1..=3 channels, windows 1..=3 per side, strides 1..=3,
-//! padding up to half the window and odd input sizes. Max pooling only selects, so it is
+//! padding up to half the window, odd input sizes, ceil mode and both average divisors. Max pooling only selects, so it is
 //! compared exactly; the averages use the `reduce` tolerance (sums of at most 9 terms).
 
 use proptest::prelude::*;
@@ -36,22 +36,28 @@ pub fn pool2d_specs() -> BoxedStrategy<Pool2dSpec> {
         2 => (1usize..=3, 1usize..=3, 0usize..=1, 0usize..=5),
         1 => (Just(2usize), Just(2usize), Just(0usize), 0usize..=5),
     ];
-    (1usize..=2, 1usize..=3, per_axis.clone(), per_axis)
-        .prop_map(|(batch, channels, (kh, sh, ph, eh), (kw, sw, pw, ew))| {
-            let (ph, pw) = (ph.min(kh / 2), pw.min(kw / 2));
-            Pool2dSpec {
-                batch,
-                channels,
-                in_h: (kh - 2 * ph).max(1) + eh,
-                in_w: (kw - 2 * pw).max(1) + ew,
-                kernel_h: kh,
-                kernel_w: kw,
-                stride_h: sh,
-                stride_w: sw,
-                pad_h: ph,
-                pad_w: pw,
-            }
-        })
+    // Ceil mode in one case of three, averages without the padding in one of two.
+    let options = (prop::bool::weighted(0.33), any::<bool>());
+    (1usize..=2, 1usize..=3, per_axis.clone(), per_axis, options)
+        .prop_map(
+            |(batch, channels, (kh, sh, ph, eh), (kw, sw, pw, ew), (ceil, incl))| {
+                let (ph, pw) = (ph.min(kh / 2), pw.min(kw / 2));
+                Pool2dSpec {
+                    batch,
+                    channels,
+                    in_h: (kh - 2 * ph).max(1) + eh,
+                    in_w: (kw - 2 * pw).max(1) + ew,
+                    kernel_h: kh,
+                    kernel_w: kw,
+                    stride_h: sh,
+                    stride_w: sw,
+                    pad_h: ph,
+                    pad_w: pw,
+                    ceil_mode: ceil,
+                    count_include_pad: incl,
+                }
+            },
+        )
         .boxed()
 }
 

@@ -16,15 +16,23 @@ pub struct Pool2dOptions {
     pub stride: [usize; 2],
     /// Implicit padding on each side, at most half the window.
     pub padding: [usize; 2],
+    /// Round the output size up, keeping a last partial window (PyTorch's `ceil_mode`).
+    pub ceil_mode: bool,
+    /// Average pooling divides by the window's size within the padded input (true, the
+    /// default) or by the number of real inputs it holds (false). Max pooling ignores it.
+    pub count_include_pad: bool,
 }
 
 impl Pool2dOptions {
-    /// A `kernel` window moved by `kernel` (non-overlapping), no padding.
+    /// A `kernel` window moved by `kernel` (non-overlapping), no padding, floor mode, padding
+    /// counted by averages: PyTorch's defaults.
     pub fn new(kernel: [usize; 2]) -> Self {
         Pool2dOptions {
             kernel,
             stride: kernel,
             padding: [0, 0],
+            ceil_mode: false,
+            count_include_pad: true,
         }
     }
 }
@@ -51,7 +59,8 @@ impl Tensor {
         self.pool(Kind::Max, spec)
     }
 
-    /// Average pooling of `[N, C, H, W]` to `[N, C, H', W']`; padded positions count as zeros.
+    /// Average pooling of `[N, C, H, W]` to `[N, C, H', W']`; padded positions count as zeros
+    /// unless `options.count_include_pad` is false.
     pub fn avg_pool2d(&self, options: Pool2dOptions) -> Result<Tensor> {
         let spec = pool_spec(self, Kind::Avg, options)?;
         self.pool(Kind::Avg, spec)
@@ -89,18 +98,7 @@ impl Tensor {
             ));
         }
         let x = self.reshape([n, c, h, w])?;
-        let spec = Pool2dSpec {
-            batch: n,
-            channels: c,
-            in_h: h,
-            in_w: w,
-            kernel_h: h,
-            kernel_w: w,
-            stride_h: 1,
-            stride_w: 1,
-            pad_h: 0,
-            pad_w: 0,
-        };
+        let spec = Pool2dSpec::new([n, c, h, w], [h, w], [1, 1], [0, 0]);
         x.pool(kind, spec)?.reshape([n, c])
     }
 
@@ -189,15 +187,8 @@ fn pool_spec(x: &Tensor, kind: Kind, o: Pool2dOptions) -> Result<Pool2dSpec> {
         ));
     }
     Ok(Pool2dSpec {
-        batch: n,
-        channels: c,
-        in_h: h,
-        in_w: w,
-        kernel_h: o.kernel[0],
-        kernel_w: o.kernel[1],
-        stride_h: o.stride[0],
-        stride_w: o.stride[1],
-        pad_h: o.padding[0],
-        pad_w: o.padding[1],
+        ceil_mode: o.ceil_mode,
+        count_include_pad: o.count_include_pad,
+        ..Pool2dSpec::new([n, c, h, w], o.kernel, o.stride, o.padding)
     })
 }

@@ -2,34 +2,25 @@
 //! input so the padded border costs nothing. Max pooling keeps the index of each maximum for
 //! a backward pass that is a single scatter.
 
-use strata_backend::{BackendError, Pool2dSpec, PoolOps, Result};
+use strata_backend::{BackendError, Pool2dSpec, PoolOps, PoolWindow, Result};
 
 use crate::check::index;
 use crate::{CpuBackend, CpuBuffer};
 use crate::{parallel, pool2x2};
 
-/// The input rows (or columns) `lo..hi` window `o` covers: `o·stride − pad ..+ kernel`,
-/// clipped to `0..len`.
-fn window(o: usize, stride: usize, pad: usize, kernel: usize, len: usize) -> (usize, usize) {
-    let start = (o * stride) as isize - pad as isize;
-    let lo = start.max(0) as usize;
-    let hi = ((start + kernel as isize).max(0) as usize).min(len);
-    (lo, hi.max(lo))
-}
-
-/// Calls `f(out_index, (y0, y1), (x0, x1))` for every output position of one plane.
-fn for_each_window(spec: &Pool2dSpec, mut f: impl FnMut(usize, (usize, usize), (usize, usize))) {
+/// Calls `f(out_index, rows, cols)` for every output position of one plane.
+fn for_each_window(spec: &Pool2dSpec, mut f: impl FnMut(usize, PoolWindow, PoolWindow)) {
     let (oh, ow) = (spec.out_h(), spec.out_w());
     for oy in 0..oh {
-        let rows = window(oy, spec.stride_h, spec.pad_h, spec.kernel_h, spec.in_h);
+        let rows = spec.rows(oy);
         for ox in 0..ow {
-            let cols = window(ox, spec.stride_w, spec.pad_w, spec.kernel_w, spec.in_w);
-            f(oy * ow + ox, rows, cols);
+            f(oy * ow + ox, rows, spec.cols(ox));
         }
     }
 }
 
-/// The common 2x2 window at stride 2 without padding (the classic `MaxPool2d(2)`).
+/// The common 2x2 window at stride 2 without padding (the classic `MaxPool2d(2)`), with no
+/// partial window (ceil mode over an odd size has one).
 fn is_2x2_tiling(spec: &Pool2dSpec) -> bool {
     spec.kernel_h == 2
         && spec.kernel_w == 2
@@ -37,6 +28,8 @@ fn is_2x2_tiling(spec: &Pool2dSpec) -> bool {
         && spec.stride_w == 2
         && spec.pad_h == 0
         && spec.pad_w == 0
+        && spec.out_h() == spec.in_h / 2
+        && spec.out_w() == spec.in_w / 2
 }
 
 /// The input gradient of a 2x2/stride-2 max pool written in one pass per plane, or `None`
@@ -81,7 +74,8 @@ impl PoolOps for CpuBackend {
                         pool2x2::forward_plane(src, spec.in_w, yo, io);
                         continue;
                     }
-                    for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
+                    for_each_window(&spec, |o, rows, cols| {
+                        let (y0, y1, x0, x1) = (rows.lo, rows.hi, cols.lo, cols.hi);
                         let (mut best, mut at) = (f32::NEG_INFINITY, y0 * spec.in_w + x0);
                         for r in y0..y1 {
                             for (c, &v) in src[r * spec.in_w + x0..r * spec.in_w + x1]
@@ -147,15 +141,15 @@ impl PoolOps for CpuBackend {
     fn avg_pool2d(&self, x: &CpuBuffer, spec: Pool2dSpec) -> Result<CpuBuffer> {
         check("avg_pool2d", &spec, x.len(), spec.output_len())?;
         let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
-        let scale = 1.0 / (spec.kernel_h * spec.kernel_w) as f32;
         let mut y = vec![0.0f32; spec.output_len()];
         if hw > 0 && p > 0 {
             for (src, yo) in x.as_slice().chunks_exact(hw).zip(y.chunks_exact_mut(p)) {
-                for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
-                    let s: f32 = (y0..y1)
+                for_each_window(&spec, |o, rows, cols| {
+                    let (x0, x1) = (cols.lo, cols.hi);
+                    let s: f32 = (rows.lo..rows.hi)
                         .map(|r| crate::math::sum(&src[r * spec.in_w + x0..r * spec.in_w + x1]))
                         .sum();
-                    yo[o] = s * scale;
+                    yo[o] = s * (1.0 / spec.avg_divisor(rows, cols) as f32);
                 });
             }
         }
@@ -165,13 +159,13 @@ impl PoolOps for CpuBackend {
     fn avg_pool2d_backward(&self, dy: &CpuBuffer, spec: Pool2dSpec) -> Result<CpuBuffer> {
         check("avg_pool2d_backward", &spec, spec.input_len(), dy.len())?;
         let (hw, p) = (spec.in_h * spec.in_w, spec.out_h() * spec.out_w());
-        let scale = 1.0 / (spec.kernel_h * spec.kernel_w) as f32;
         let mut dx = vec![0.0f32; spec.input_len()];
         if hw > 0 && p > 0 {
             for (d, dst) in dy.as_slice().chunks_exact(p).zip(dx.chunks_exact_mut(hw)) {
-                for_each_window(&spec, |o, (y0, y1), (x0, x1)| {
-                    let g = d[o] * scale;
-                    for r in y0..y1 {
+                for_each_window(&spec, |o, rows, cols| {
+                    let g = d[o] * (1.0 / spec.avg_divisor(rows, cols) as f32);
+                    let (x0, x1) = (cols.lo, cols.hi);
+                    for r in rows.lo..rows.hi {
                         for v in &mut dst[r * spec.in_w + x0..r * spec.in_w + x1] {
                             *v += g;
                         }
@@ -188,18 +182,7 @@ mod tests {
     use super::*;
 
     fn spec(h: usize, w: usize, k: usize, s: usize, pad: usize) -> Pool2dSpec {
-        Pool2dSpec {
-            batch: 1,
-            channels: 1,
-            in_h: h,
-            in_w: w,
-            kernel_h: k,
-            kernel_w: k,
-            stride_h: s,
-            stride_w: s,
-            pad_h: pad,
-            pad_w: pad,
-        }
+        Pool2dSpec::new([1, 1, h, w], [k, k], [s, s], [pad, pad])
     }
 
     #[test]

@@ -27,6 +27,8 @@ struct PoolArgs {
     stride_w: i32,
     pad_h: i32,
     pad_w: i32,
+    /// Average pooling's divisor rule, as the kernels' trailing `int` (1 = count padding).
+    count_include_pad: i32,
 }
 
 impl PoolArgs {
@@ -43,6 +45,7 @@ impl PoolArgs {
             stride_w: dim(op, "stride_w", spec.stride_w)?,
             pad_h: dim(op, "pad_h", spec.pad_h)?,
             pad_w: dim(op, "pad_w", spec.pad_w)?,
+            count_include_pad: i32::from(spec.count_include_pad),
         })
     }
 }
@@ -165,6 +168,7 @@ impl PoolOps for CudaBackend {
             &a.stride_w,
             &a.pad_h,
             &a.pad_w,
+            &a.count_include_pad,
         )?;
         Ok(y)
     }
@@ -198,6 +202,7 @@ impl PoolOps for CudaBackend {
             &a.stride_w,
             &a.pad_h,
             &a.pad_w,
+            &a.count_include_pad,
         )?;
         Ok(dx)
     }

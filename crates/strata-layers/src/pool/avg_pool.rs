@@ -1,5 +1,6 @@
 //! `AvgPool1d` and `AvgPool2d`: the mean of each window, padded positions counted as zeros
-//! (PyTorch's `nn.AvgPool1d/2d` with `count_include_pad=True`).
+//! (PyTorch's `nn.AvgPool1d/2d` with its default `count_include_pad=True`) or left out of the
+//! divisor with `.count_include_pad(false)`.
 
 use strata_core::{Param, Result, Tensor};
 
@@ -25,6 +26,20 @@ pool_layer!(
     one_d: false
 );
 
+macro_rules! count_include_pad {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// Whether the divisor counts the padded positions a window covers (true, the
+            /// default, as PyTorch) or only the real inputs (false).
+            pub fn count_include_pad(mut self, count_include_pad: bool) -> Self {
+                self.0.count_include_pad = count_include_pad;
+                self
+            }
+        }
+    )*};
+}
+count_include_pad!(AvgPool1d, AvgPool2d);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +59,34 @@ mod tests {
         assert_eq!(
             AvgPool1d::new(3).build(&[2, 10], &mut ctx).unwrap(),
             vec![2, 3]
+        );
+    }
+
+    #[test]
+    fn ceil_mode_keeps_the_partial_window_and_the_divisor_option_changes_it() {
+        let x = Tensor::from_vec(vec![2.0, 4.0, 6.0, 8.0], [1, 1, 4], &Device::best()).unwrap();
+        let mut ctx = BuildContext::new(Device::best(), 0);
+        let counted = AvgPool1d::new(3).stride(2).padding(1).ceil_mode(true);
+        let real_only = counted.clone().count_include_pad(false);
+        assert_eq!(
+            counted.clone().build(&[1, 4], &mut ctx).unwrap(),
+            vec![1, 3]
+        );
+        assert_eq!(
+            AvgPool1d::new(3)
+                .stride(2)
+                .padding(1)
+                .build(&[1, 4], &mut ctx)
+                .unwrap(),
+            vec![1, 2]
+        );
+        let y = counted.forward(&x, Mode::Eval).unwrap();
+        assert_eq!(y.to_vec().unwrap(), vec![2.0, 6.0, 4.0]);
+        let y = real_only.forward(&x, Mode::Eval).unwrap();
+        assert_eq!(y.to_vec().unwrap(), vec![3.0, 6.0, 8.0]);
+        assert_eq!(
+            real_only.kind(),
+            "AvgPool1d(3, stride 2, padding 1, ceil mode, padding not counted)"
         );
     }
 }

@@ -26,6 +26,12 @@ macro_rules! pool_layer {
                 self.0.padding = [0, padding];
                 self
             }
+            /// Round the output length up, keeping a last partial window that starts inside
+            /// the input or its left padding (PyTorch's `ceil_mode`; default false).
+            pub fn ceil_mode(mut self, ceil_mode: bool) -> Self {
+                self.0.ceil_mode = ceil_mode;
+                self
+            }
         }
         pool_layer!(@module $name);
     };
@@ -57,6 +63,12 @@ macro_rules! pool_layer {
             /// Implicit padding on every side, at most half the window.
             pub fn padding(mut self, padding: usize) -> Self {
                 self.0.padding = [padding, padding];
+                self
+            }
+            /// Round the output size up, keeping a last partial window that starts inside
+            /// the input or its top/left padding (PyTorch's `ceil_mode`; default false).
+            pub fn ceil_mode(mut self, ceil_mode: bool) -> Self {
+                self.0.ceil_mode = ceil_mode;
                 self
             }
         }

@@ -1,6 +1,7 @@
 //! The window arithmetic every windowed pooling layer shares: options, per-sample shape
 //! inference at build, and the forward call (1-D runs as 2-D of height 1).
 
+use strata_backend::pool_out_len;
 use strata_core::{Error, Pool2dOptions, Result, Tensor};
 
 /// Max or average.
@@ -20,6 +21,10 @@ pub(crate) struct Window {
     /// `None`: the window size (PyTorch's default).
     pub stride: Option<[usize; 2]>,
     pub padding: [usize; 2],
+    /// Round the output size up (PyTorch's `ceil_mode`).
+    pub ceil_mode: bool,
+    /// Averages count padded positions (PyTorch's `count_include_pad`, default true).
+    pub count_include_pad: bool,
 }
 
 impl Window {
@@ -31,6 +36,8 @@ impl Window {
             kernel,
             stride: None,
             padding: [0, 0],
+            ceil_mode: false,
+            count_include_pad: true,
         }
     }
 
@@ -39,6 +46,8 @@ impl Window {
             kernel: self.kernel,
             stride: self.stride.unwrap_or(self.kernel),
             padding: self.padding,
+            ceil_mode: self.ceil_mode,
+            count_include_pad: self.count_include_pad,
         }
     }
 
@@ -90,7 +99,9 @@ impl Window {
                 ),
             ));
         }
-        let out = |a: usize| (padded[a] - o.kernel[a]) / o.stride[a] + 1;
+        let size = [h, w];
+        let out =
+            |a: usize| pool_out_len(size[a], o.padding[a], o.kernel[a], o.stride[a], o.ceil_mode);
         Ok(if self.one_d {
             vec![c, out(1)]
         } else {
@@ -125,7 +136,8 @@ impl Window {
         }
     }
 
-    /// `"MaxPool2d(2x2)"`, with stride and padding when they are not the defaults.
+    /// `"MaxPool2d(2x2)"`, with stride, padding and the options when they are not the
+    /// defaults.
     pub fn describe(&self) -> String {
         let size = |v: [usize; 2]| {
             if self.one_d {
@@ -140,6 +152,12 @@ impl Window {
         }
         if self.padding != [0, 0] {
             s += &format!(", padding {}", size(self.padding));
+        }
+        if self.ceil_mode {
+            s += ", ceil mode";
+        }
+        if self.reduce == Reduce::Avg && !self.count_include_pad {
+            s += ", padding not counted";
         }
         s + ")"
     }

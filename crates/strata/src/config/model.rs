@@ -96,9 +96,20 @@ impl LayerKind {
         match self {
             Dense => (&["units", "bias", "activation"], &["units"]),
             Conv1d | Conv2d => (CONV, &["filters", "kernel_size"]),
-            Maxpool1d | Maxpool2d | Avgpool1d | Avgpool2d => {
-                (&["kernel_size", "stride", "padding"], &["kernel_size"])
-            }
+            Maxpool1d | Maxpool2d => (
+                &["kernel_size", "stride", "padding", "ceil_mode"],
+                &["kernel_size"],
+            ),
+            Avgpool1d | Avgpool2d => (
+                &[
+                    "kernel_size",
+                    "stride",
+                    "padding",
+                    "ceil_mode",
+                    "count_include_pad",
+                ],
+                &["kernel_size"],
+            ),
             Dropout => (&["p"], &["p"]),
             Elu | LeakyRelu => (&["alpha"], &[]),
             Batchnorm1d | Batchnorm2d => (&["momentum", "eps", "affine"], &[]),
@@ -150,6 +161,12 @@ pub struct LayerSpec {
     /// Convolutions: `"valid"`, `"same"`, `1` or `[1, 2]`; pools: a number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub padding: Option<PaddingSpec>,
+    /// Pools: round the output size up, keeping a last partial window (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceil_mode: Option<bool>,
+    /// Average pools: count padded positions in the divisor (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_include_pad: Option<bool>,
     /// Convolutions: dilation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dilation: Option<usize>,
@@ -492,35 +509,39 @@ impl LayerSpec {
                     None => None,
                 };
                 let p = self.pool_padding(file, key)?;
+                let ceil = self.ceil_mode.unwrap_or(false);
+                let count_pad = self.count_include_pad.unwrap_or(true);
                 if kind == K::Maxpool1d {
                     let mut l = MaxPool1d::new(k);
                     if let Some(s) = s {
                         l = l.stride(s);
                     }
-                    Box::new(l.padding(p))
+                    Box::new(l.padding(p).ceil_mode(ceil))
                 } else {
                     let mut l = AvgPool1d::new(k);
                     if let Some(s) = s {
                         l = l.stride(s);
                     }
-                    Box::new(l.padding(p))
+                    Box::new(l.padding(p).ceil_mode(ceil).count_include_pad(count_pad))
                 }
             }
             K::Maxpool2d | K::Avgpool2d => {
                 let k = self.kernel_size.map(OneOrTwo::pair).unwrap_or([1, 1]);
                 let p = self.pool_padding(file, key)?;
+                let ceil = self.ceil_mode.unwrap_or(false);
+                let count_pad = self.count_include_pad.unwrap_or(true);
                 if kind == K::Maxpool2d {
                     let mut l = MaxPool2d::new(k[0]).kernel_size(k);
                     if let Some(s) = self.stride {
                         l = l.strides(s.pair());
                     }
-                    Box::new(l.padding(p))
+                    Box::new(l.padding(p).ceil_mode(ceil))
                 } else {
                     let mut l = AvgPool2d::new(k[0]).kernel_size(k);
                     if let Some(s) = self.stride {
                         l = l.strides(s.pair());
                     }
-                    Box::new(l.padding(p))
+                    Box::new(l.padding(p).ceil_mode(ceil).count_include_pad(count_pad))
                 }
             }
             K::GlobalAvgPool => Box::new(GlobalAvgPool),
