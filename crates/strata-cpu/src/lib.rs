@@ -35,6 +35,7 @@ mod parallel;
 mod pool;
 mod pool2x2;
 mod simd;
+mod small_gemm;
 mod strided;
 mod threads;
 

@@ -15,10 +15,13 @@ use strata_backend::{
     BackendError, RecurrentOps, Result, RnnCell, RnnForward, RnnGrads, RnnOperands, RnnSpec,
 };
 
-use crate::blas::Sgemm;
+use std::ops::Range;
+
+use crate::blas::{MIN_FLOPS_PER_PART, Sgemm};
 use crate::check::{blas_dim, index, invalid};
 use crate::math::{exp, sigmoid};
 use crate::simd::multiversion;
+use crate::small_gemm::gemm_acc;
 use crate::{CpuBackend, CpuBuffer};
 
 /// `tanh(x) = 1 − 2 / (e^{2x} + 1)`, through the vectorizable `exp` (saturates cleanly).
@@ -200,6 +203,7 @@ fn validate(
 }
 
 /// Sizes shared by forward and backward.
+#[derive(Clone, Copy)]
 struct Dims {
     b: usize,
     t: usize,
@@ -243,6 +247,167 @@ impl Dims {
 fn fill_rows(c: &mut [f32], rows: usize, ld: usize, bias: &[f32]) {
     for r in 0..rows {
         c[r * ld..r * ld + bias.len()].copy_from_slice(bias);
+    }
+}
+
+/// The batch rows cut into blocks that run a whole sequence each, one block per thread when
+/// the sequence carries enough work. Rows of a batch never interact, and every per-row
+/// computation (the step product of [`gemm_acc`] included) is the same in any block, so the
+/// cut changes no result.
+fn row_blocks(d: &Dims) -> Vec<Range<usize>> {
+    let work =
+        d.b.saturating_mul(d.t)
+            .saturating_mul(d.gh)
+            .saturating_mul(d.h);
+    let threads = crate::threads::num_threads();
+    let parts = (work / MIN_FLOPS_PER_PART).clamp(1, threads.min(d.b.max(1)));
+    let per = d.b.div_ceil(parts).max(1);
+    (0..d.b.max(1))
+        .step_by(per)
+        .map(|s| s..(s + per).min(d.b))
+        .collect()
+}
+
+/// `buf` cut at the row boundaries of `blocks`, `per_row` elements per batch row.
+fn split_rows<'a>(
+    mut buf: &'a mut [f32],
+    per_row: usize,
+    blocks: &[Range<usize>],
+) -> Vec<&'a mut [f32]> {
+    blocks
+        .iter()
+        .map(|r| {
+            let (part, rest) = std::mem::take(&mut buf).split_at_mut(r.len() * per_row);
+            buf = rest;
+            part
+        })
+        .collect()
+}
+
+/// `buf` cut at the row boundaries of `blocks`, `per_row` elements per batch row.
+fn split_rows_ref<'a>(buf: &'a [f32], per_row: usize, blocks: &[Range<usize>]) -> Vec<&'a [f32]> {
+    blocks
+        .iter()
+        .map(|r| &buf[r.start * per_row..r.end * per_row])
+        .collect()
+}
+
+/// Elements per batch row of a buffer of `len` elements over `b` rows.
+fn per_row(len: usize, b: usize) -> usize {
+    len.checked_div(b).unwrap_or(0)
+}
+
+/// `W` (`rows × cols`, row-major) transposed into a new `cols × rows` matrix.
+fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; rows * cols];
+    for (r, wrow) in w.chunks_exact(cols).enumerate() {
+        for (c, &v) in wrow.iter().enumerate() {
+            out[c * rows + r] = v;
+        }
+    }
+    out
+}
+
+/// What every row block of a forward pass reads.
+struct FwdShared<'a> {
+    d: Dims,
+    cell: RnnCell,
+    reverse: bool,
+    /// Whether the recurrent product accumulates straight into the gate pre-activations.
+    fused: bool,
+    /// `W_hhᵀ` (`H × G·H`), the layout [`gemm_acc`] reads.
+    w_t: &'a [f32],
+    b_hh: &'a [f32],
+    rows_per_b: usize,
+}
+
+/// One block of batch rows: its lengths and its rows of every forward buffer.
+struct FwdRows<'a> {
+    lengths: &'a [usize],
+    acts: &'a mut [f32],
+    hprev: &'a mut [f32],
+    x1: &'a mut [f32],
+    x2: &'a mut [f32],
+    packed: &'a mut [f32],
+    hs: &'a mut [f32],
+    cs: &'a mut [f32],
+}
+
+/// Runs the whole sequence for one block of batch rows.
+fn forward_rows(sh: &FwdShared<'_>, r: FwdRows<'_>) {
+    let (t, h, gh) = (sh.d.t, sh.d.h, sh.d.gh);
+    let nb = r.lengths.len();
+    let (acts, hprev, x1, x2) = (r.acts, r.hprev, r.x1, r.x2);
+    let (hs, cs) = (r.hs, r.cs);
+    let mut ghb = vec![0.0f32; if sh.fused { 0 } else { nb * gh }];
+    for step in sh.d.steps(sh.reverse) {
+        if sh.fused {
+            // The rows of this step are strided by t·gh in the batch-first acts.
+            gemm_acc(
+                (nb, gh, h),
+                hs,
+                h,
+                sh.w_t,
+                gh,
+                &mut acts[step * gh..],
+                t * gh,
+            );
+        } else {
+            fill_rows(&mut ghb, nb, gh, sh.b_hh);
+            gemm_acc((nb, gh, h), hs, h, sh.w_t, gh, &mut ghb, gh);
+        }
+        for (row, &len) in r.lengths.iter().enumerate() {
+            let at = row * t + step;
+            let hrow = &mut hs[row * h..(row + 1) * h];
+            hprev[at * h..(at + 1) * h].copy_from_slice(hrow);
+            if step >= len {
+                continue;
+            }
+            let a = &mut acts[at * gh..(at + 1) * gh];
+            // Each non-linearity is its own pass over a contiguous span (vectorized), then
+            // the state update.
+            match sh.cell {
+                RnnCell::Tanh => {
+                    tanh_in_place(a);
+                    hrow.copy_from_slice(a);
+                }
+                RnnCell::Lstm => lstm_forward_row(
+                    a,
+                    &mut cs[row * h..(row + 1) * h],
+                    &mut x1[at * h..(at + 1) * h],
+                    &mut x2[at * h..(at + 1) * h],
+                    hrow,
+                ),
+                RnnCell::Gru => {
+                    // r and z from the summed pre-activations; n needs r ⊙ (W_hn h + b_hn).
+                    let rg = &ghb[row * gh..(row + 1) * gh];
+                    for (av, &rv) in a[..2 * h].iter_mut().zip(rg) {
+                        *av += rv;
+                    }
+                    a[..2 * h].iter_mut().for_each(|v| *v = sigmoid(*v));
+                    let ghn = &mut x1[at * h..(at + 1) * h];
+                    ghn.copy_from_slice(&rg[2 * h..]);
+                    let (rz, an) = a.split_at_mut(2 * h);
+                    for ((n, &rv), &hn) in an.iter_mut().zip(&rz[..h]).zip(ghn.iter()) {
+                        *n = tanh(*n + rv * hn);
+                    }
+                    for (((hv, &z), &n), _) in
+                        hrow.iter_mut().zip(&rz[h..]).zip(an.iter()).zip(0..h)
+                    {
+                        *hv = (1.0 - z) * n + z * *hv;
+                    }
+                }
+            }
+            let out = (row * sh.rows_per_b + step) * h;
+            r.packed[out..out + h].copy_from_slice(hrow);
+        }
+    }
+    for row in 0..nb {
+        let base = row * sh.rows_per_b + t;
+        r.packed[base * h..(base + 1) * h].copy_from_slice(&hs[row * h..(row + 1) * h]);
+        if sh.cell.has_cell_state() {
+            r.packed[(base + 1) * h..(base + 2) * h].copy_from_slice(&cs[row * h..(row + 1) * h]);
+        }
     }
 }
 
@@ -292,77 +457,43 @@ fn forward(
     } else {
         Vec::new()
     };
-    let mut ghb = vec![0.0f32; if fused { 0 } else { b * gh }];
-    let w_hh = o.w_hh.as_slice();
-    let b_hh = o.b_hh.as_slice();
-    let recurrent = Gemm {
-        m: b,
-        n: gh,
-        k: h,
-        trans_a: false,
-        trans_b: true,
+    let w_t = transpose(o.w_hh.as_slice(), gh, h);
+    let blocks = row_blocks(&d);
+    let (x1_row, x2_row, cs_row) = (
+        per_row(x1.len(), b),
+        per_row(x2.len(), b),
+        per_row(cs.len(), b),
+    );
+    let mut acts = split_rows(acts, t * gh, &blocks).into_iter();
+    let mut hprev = split_rows(hprev, t * h, &blocks).into_iter();
+    let mut x1 = split_rows(x1, x1_row, &blocks).into_iter();
+    let mut x2 = split_rows(x2, x2_row, &blocks).into_iter();
+    let mut packed_p = split_rows(&mut packed, rows_per_b * h, &blocks).into_iter();
+    let mut hs_p = split_rows(&mut hs, h, &blocks).into_iter();
+    let mut cs_p = split_rows(&mut cs, cs_row, &blocks).into_iter();
+    let parts: Vec<FwdRows<'_>> = blocks
+        .iter()
+        .map(|r| FwdRows {
+            lengths: &lengths[r.clone()],
+            acts: acts.next().unwrap_or_default(),
+            hprev: hprev.next().unwrap_or_default(),
+            x1: x1.next().unwrap_or_default(),
+            x2: x2.next().unwrap_or_default(),
+            packed: packed_p.next().unwrap_or_default(),
+            hs: hs_p.next().unwrap_or_default(),
+            cs: cs_p.next().unwrap_or_default(),
+        })
+        .collect();
+    let shared = FwdShared {
+        d,
+        cell,
+        reverse: spec.reverse,
+        fused,
+        w_t: &w_t,
+        b_hh: o.b_hh.as_slice(),
+        rows_per_b,
     };
-    for step in d.steps(spec.reverse) {
-        if fused {
-            // The rows of this step are strided by t·gh in the batch-first acts.
-            recurrent.run(&hs, h, w_hh, h, 1.0, &mut acts[step * gh..], t * gh);
-        } else {
-            fill_rows(&mut ghb, b, gh, b_hh);
-            recurrent.run(&hs, h, w_hh, h, 1.0, &mut ghb, gh);
-        }
-        for (row, &len) in lengths.iter().enumerate() {
-            let at = row * t + step;
-            let hrow = &mut hs[row * h..(row + 1) * h];
-            hprev[at * h..(at + 1) * h].copy_from_slice(hrow);
-            if step >= len {
-                continue;
-            }
-            let a = &mut acts[at * gh..(at + 1) * gh];
-            // Each non-linearity is its own pass over a contiguous span (vectorized), then
-            // the state update.
-            match cell {
-                RnnCell::Tanh => {
-                    tanh_in_place(a);
-                    hrow.copy_from_slice(a);
-                }
-                RnnCell::Lstm => lstm_forward_row(
-                    a,
-                    &mut cs[row * h..(row + 1) * h],
-                    &mut x1[at * h..(at + 1) * h],
-                    &mut x2[at * h..(at + 1) * h],
-                    hrow,
-                ),
-                RnnCell::Gru => {
-                    // r and z from the summed pre-activations; n needs r ⊙ (W_hn h + b_hn).
-                    let r = &ghb[row * gh..(row + 1) * gh];
-                    for (av, &rv) in a[..2 * h].iter_mut().zip(r) {
-                        *av += rv;
-                    }
-                    a[..2 * h].iter_mut().for_each(|v| *v = sigmoid(*v));
-                    let ghn = &mut x1[at * h..(at + 1) * h];
-                    ghn.copy_from_slice(&r[2 * h..]);
-                    let (rz, an) = a.split_at_mut(2 * h);
-                    for ((n, &rg), &hn) in an.iter_mut().zip(&rz[..h]).zip(ghn.iter()) {
-                        *n = tanh(*n + rg * hn);
-                    }
-                    for (((hv, &z), &n), _) in
-                        hrow.iter_mut().zip(&rz[h..]).zip(an.iter()).zip(0..h)
-                    {
-                        *hv = (1.0 - z) * n + z * *hv;
-                    }
-                }
-            }
-            let out = (row * rows_per_b + step) * h;
-            packed[out..out + h].copy_from_slice(hrow);
-        }
-    }
-    for row in 0..b {
-        let base = row * rows_per_b + t;
-        packed[base * h..(base + 1) * h].copy_from_slice(&hs[row * h..(row + 1) * h]);
-        if cell.has_cell_state() {
-            packed[(base + 1) * h..(base + 2) * h].copy_from_slice(&cs[row * h..(row + 1) * h]);
-        }
-    }
+    crate::pool::run_parts(parts, &|rows| forward_rows(&shared, rows));
     RnnForward {
         packed: CpuBuffer::from_vec(packed),
         workspace: CpuBuffer::from_vec(ws),
@@ -378,6 +509,109 @@ fn column_sums(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// What every row block of a backward pass reads.
+struct BwdShared<'a> {
+    d: Dims,
+    cell: RnnCell,
+    reverse: bool,
+    /// `W_hh` (`G·H × H`), the right operand of the recurrent gradient.
+    w_hh: &'a [f32],
+    rows_per_b: usize,
+}
+
+/// One block of batch rows: its lengths, its rows of the saved forward buffers and of the
+/// output gradient, and the gradients it writes.
+struct BwdRows<'a> {
+    lengths: &'a [usize],
+    acts: &'a [f32],
+    hprev: &'a [f32],
+    x1: &'a [f32],
+    x2: &'a [f32],
+    dpacked: &'a [f32],
+    dh: &'a mut [f32],
+    dc: &'a mut [f32],
+    dgx: &'a mut [f32],
+    dgh: &'a mut [f32],
+}
+
+/// Runs backward through time for one block of batch rows.
+fn backward_rows(sh: &BwdShared<'_>, r: BwdRows<'_>) {
+    let (t, h, gh) = (sh.d.t, sh.d.h, sh.d.gh);
+    let nb = r.lengths.len();
+    let (acts, hprev, x1, x2) = (r.acts, r.hprev, r.x1, r.x2);
+    let (dh, dc, dgx, dgh_sep) = (r.dh, r.dc, r.dgx, r.dgh);
+    for step in sh.d.steps(!sh.reverse) {
+        for (row, &len) in r.lengths.iter().enumerate() {
+            if step >= len {
+                continue;
+            }
+            let at = row * t + step;
+            let dy_at = (row * sh.rows_per_b + step) * h;
+            let dy = &r.dpacked[dy_at..dy_at + h];
+            let dhrow = &mut dh[row * h..(row + 1) * h];
+            let a = &acts[at * gh..(at + 1) * gh];
+            let dg = &mut dgx[at * gh..(at + 1) * gh];
+            match sh.cell {
+                RnnCell::Tanh => {
+                    for j in 0..h {
+                        let dt = dhrow[j] + dy[j];
+                        dg[j] = dt * (1.0 - a[j] * a[j]);
+                        dhrow[j] = 0.0;
+                    }
+                }
+                RnnCell::Lstm => {
+                    let (dgi, rest) = dg.split_at_mut(h);
+                    let (dgf, rest) = rest.split_at_mut(h);
+                    let (dgg, dgo) = rest.split_at_mut(h);
+                    lstm_backward_row(
+                        [&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..4 * h]],
+                        &x1[at * h..(at + 1) * h],
+                        &x2[at * h..(at + 1) * h],
+                        dy,
+                        dhrow,
+                        &mut dc[row * h..(row + 1) * h],
+                        [dgi, dgf, dgg, &mut dgo[..h]],
+                    );
+                }
+                RnnCell::Gru => {
+                    let ghn = &x1[at * h..(at + 1) * h];
+                    let hp = &hprev[at * h..(at + 1) * h];
+                    let dgr = &mut dgh_sep[at * gh..(at + 1) * gh];
+                    for j in 0..h {
+                        let (rv, z, n) = (a[j], a[h + j], a[2 * h + j]);
+                        let dt = dhrow[j] + dy[j];
+                        let dnp = dt * (1.0 - z) * (1.0 - n * n);
+                        let dzp = dt * (hp[j] - n) * z * (1.0 - z);
+                        let drp = dnp * ghn[j] * rv * (1.0 - rv);
+                        dg[j] = drp;
+                        dg[h + j] = dzp;
+                        dg[2 * h + j] = dnp;
+                        dgr[j] = drp;
+                        dgr[h + j] = dzp;
+                        dgr[2 * h + j] = dnp * rv;
+                        dhrow[j] = dt * z;
+                    }
+                }
+            }
+        }
+        // dh_prev += dG_hh[step] · W_hh; rows of padded steps are zero and add nothing.
+        let dgh_all: &[f32] = if sh.cell == RnnCell::Gru {
+            dgh_sep
+        } else {
+            dgx
+        };
+        gemm_acc(
+            (nb, h, gh),
+            &dgh_all[step * gh..],
+            t * gh,
+            sh.w_hh,
+            h,
+            dh,
+            h,
+        );
+    }
 }
 
 fn backward(
@@ -411,73 +645,44 @@ fn backward(
     } else {
         Vec::new()
     };
-    let w_hh = o.w_hh.as_slice();
-    for step in d.steps(!spec.reverse) {
-        for (row, &len) in lengths.iter().enumerate() {
-            if step >= len {
-                continue;
-            }
-            let at = row * t + step;
-            let dy = &dpacked[(row * rows_per_b + step) * h..(row * rows_per_b + step + 1) * h];
-            let dhrow = &mut dh[row * h..(row + 1) * h];
-            let a = &acts[at * gh..(at + 1) * gh];
-            let dg = &mut dgx[at * gh..(at + 1) * gh];
-            match cell {
-                RnnCell::Tanh => {
-                    for j in 0..h {
-                        let dt = dhrow[j] + dy[j];
-                        dg[j] = dt * (1.0 - a[j] * a[j]);
-                        dhrow[j] = 0.0;
-                    }
-                }
-                RnnCell::Lstm => {
-                    let (dgi, rest) = dg.split_at_mut(h);
-                    let (dgf, rest) = rest.split_at_mut(h);
-                    let (dgg, dgo) = rest.split_at_mut(h);
-                    lstm_backward_row(
-                        [&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..4 * h]],
-                        &x1[at * h..(at + 1) * h],
-                        &x2[at * h..(at + 1) * h],
-                        dy,
-                        dhrow,
-                        &mut dc[row * h..(row + 1) * h],
-                        [dgi, dgf, dgg, &mut dgo[..h]],
-                    );
-                }
-                RnnCell::Gru => {
-                    let ghn = &x1[at * h..(at + 1) * h];
-                    let hp = &hprev[at * h..(at + 1) * h];
-                    let dgr = &mut dgh_sep[at * gh..(at + 1) * gh];
-                    for j in 0..h {
-                        let (r, z, n) = (a[j], a[h + j], a[2 * h + j]);
-                        let dt = dhrow[j] + dy[j];
-                        let dnp = dt * (1.0 - z) * (1.0 - n * n);
-                        let dzp = dt * (hp[j] - n) * z * (1.0 - z);
-                        let drp = dnp * ghn[j] * r * (1.0 - r);
-                        dg[j] = drp;
-                        dg[h + j] = dzp;
-                        dg[2 * h + j] = dnp;
-                        dgr[j] = drp;
-                        dgr[h + j] = dzp;
-                        dgr[2 * h + j] = dnp * r;
-                        dhrow[j] = dt * z;
-                    }
-                }
-            }
-        }
-        // dh_prev += dG_hh[step] · W_hh; rows of padded steps are zero and add nothing.
-        let dgh_all: &[f32] = if cell == RnnCell::Gru { &dgh_sep } else { &dgx };
-        if b > 0 {
-            Gemm {
-                m: b,
-                n: h,
-                k: gh,
-                trans_a: false,
-                trans_b: false,
-            }
-            .run(&dgh_all[step * gh..], t * gh, w_hh, h, 1.0, &mut dh, h);
-        }
-    }
+    let blocks = row_blocks(&d);
+    let (x1_row, x2_row, dgh_row) = (
+        per_row(x1.len(), b),
+        per_row(x2.len(), b),
+        per_row(dgh_sep.len(), b),
+    );
+    let mut acts_p = split_rows_ref(acts, t * gh, &blocks).into_iter();
+    let mut hprev_p = split_rows_ref(hprev, t * h, &blocks).into_iter();
+    let mut x1_p = split_rows_ref(x1, x1_row, &blocks).into_iter();
+    let mut x2_p = split_rows_ref(x2, x2_row, &blocks).into_iter();
+    let mut dpacked_p = split_rows_ref(dpacked, rows_per_b * h, &blocks).into_iter();
+    let mut dh_p = split_rows(&mut dh, h, &blocks).into_iter();
+    let mut dc_p = split_rows(&mut dc, h, &blocks).into_iter();
+    let mut dgx_p = split_rows(&mut dgx, t * gh, &blocks).into_iter();
+    let mut dgh_p = split_rows(&mut dgh_sep, dgh_row, &blocks).into_iter();
+    let parts: Vec<BwdRows<'_>> = blocks
+        .iter()
+        .map(|r| BwdRows {
+            lengths: &lengths[r.clone()],
+            acts: acts_p.next().unwrap_or_default(),
+            hprev: hprev_p.next().unwrap_or_default(),
+            x1: x1_p.next().unwrap_or_default(),
+            x2: x2_p.next().unwrap_or_default(),
+            dpacked: dpacked_p.next().unwrap_or_default(),
+            dh: dh_p.next().unwrap_or_default(),
+            dc: dc_p.next().unwrap_or_default(),
+            dgx: dgx_p.next().unwrap_or_default(),
+            dgh: dgh_p.next().unwrap_or_default(),
+        })
+        .collect();
+    let shared = BwdShared {
+        d,
+        cell,
+        reverse: spec.reverse,
+        w_hh: o.w_hh.as_slice(),
+        rows_per_b,
+    };
+    crate::pool::run_parts(parts, &|rows| backward_rows(&shared, rows));
     let dgh_all: &[f32] = if cell == RnnCell::Gru { &dgh_sep } else { &dgx };
     let mut dx = vec![0.0f32; bt * d.i];
     Gemm {
