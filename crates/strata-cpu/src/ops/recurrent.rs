@@ -426,8 +426,6 @@ fn forward(
     // GEMM accumulates straight into acts too (`fused`); the GRU keeps it apart because its
     // n gate scales the recurrent part by r.
     let fused = cell != RnnCell::Gru;
-    let mut ws = vec![0.0f32; d.workspace_len(cell)];
-    let (acts, rest) = ws.split_at_mut(bt * gh);
     let bias: Vec<f32> = if fused {
         o.b_ih
             .as_slice()
@@ -438,7 +436,13 @@ fn forward(
     } else {
         o.b_ih.as_slice().to_vec()
     };
-    fill_rows(acts, bt, gh, &bias);
+    // The bias rows are the first write of the gate area (no zero fill before them).
+    let mut ws: Vec<f32> = Vec::with_capacity(d.workspace_len(cell));
+    for _ in 0..bt {
+        ws.extend_from_slice(&bias);
+    }
+    ws.resize(d.workspace_len(cell), 0.0);
+    let (acts, rest) = ws.split_at_mut(bt * gh);
     Gemm {
         m: bt,
         n: gh,
