@@ -297,13 +297,52 @@ fn per_row(len: usize, b: usize) -> usize {
     len.checked_div(b).unwrap_or(0)
 }
 
-/// `W` (`rows × cols`, row-major) transposed into a new `cols × rows` matrix.
+/// A new vector of `len` zeros, written by the backend's threads when it is large.
+fn zeros(len: usize) -> Vec<f32> {
+    // SAFETY: the closure writes every element of the part it is given.
+    unsafe {
+        crate::parallel::fill(len, 1, 1, |_, part| {
+            for v in part {
+                v.write(0.0);
+            }
+        })
+    }
+}
+
+/// A new forward workspace of `len` floats: `bias` repeated over the first `gates_len`
+/// (the gate rows, which the input projection then accumulates into), zeros after; written
+/// by the backend's threads when it is large.
+fn workspace(len: usize, gates_len: usize, bias: &[f32]) -> Vec<f32> {
+    let width = bias.len().max(1);
+    // SAFETY: the closure writes every element of the part it is given: bias values while
+    // inside the gate rows, then zeros.
+    unsafe {
+        crate::parallel::fill(len, 1, 1, |range, part| {
+            let mut at = range.start;
+            let mut part = part;
+            while at < gates_len.min(range.end) {
+                let j = at % width;
+                let n = (width - j).min(gates_len - at).min(part.len());
+                let (head, tail) = std::mem::take(&mut part).split_at_mut(n);
+                for (o, &v) in head.iter_mut().zip(&bias[j..j + n]) {
+                    o.write(v);
+                }
+                part = tail;
+                at += n;
+            }
+            for v in part {
+                v.write(0.0);
+            }
+        })
+    }
+}
+
+/// `W` (`rows × cols`, row-major) transposed into a new `cols × rows` matrix (written in
+/// order, read with a stride: cheaper than the reverse).
 fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; rows * cols];
-    for (r, wrow) in w.chunks_exact(cols).enumerate() {
-        for (c, &v) in wrow.iter().enumerate() {
-            out[c * rows + r] = v;
-        }
+    let mut out = Vec::with_capacity(rows * cols);
+    for c in 0..cols {
+        out.extend((0..rows).map(|r| w[r * cols + c]));
     }
     out
 }
@@ -423,8 +462,8 @@ fn forward(
     // Input projection of every step at once, written straight into the saved gate area
     // (`acts`), where each step then adds its recurrent part and applies the activations in
     // place: acts = x · W_ihᵀ + b_ih (+ b_hh). For the tanh cell and the LSTM the recurrent
-    // GEMM accumulates straight into acts too (`fused`); the GRU keeps it apart because its
-    // n gate scales the recurrent part by r.
+    // product accumulates straight into acts too (`fused`); the GRU keeps it apart because
+    // its n gate scales the recurrent part by r.
     let fused = cell != RnnCell::Gru;
     let bias: Vec<f32> = if fused {
         o.b_ih
@@ -436,12 +475,7 @@ fn forward(
     } else {
         o.b_ih.as_slice().to_vec()
     };
-    // The bias rows are the first write of the gate area (no zero fill before them).
-    let mut ws: Vec<f32> = Vec::with_capacity(d.workspace_len(cell));
-    for _ in 0..bt {
-        ws.extend_from_slice(&bias);
-    }
-    ws.resize(d.workspace_len(cell), 0.0);
+    let mut ws = workspace(d.workspace_len(cell), bt * gh, &bias);
     let (acts, rest) = ws.split_at_mut(bt * gh);
     Gemm {
         m: bt,
@@ -504,6 +538,13 @@ fn forward(
     }
 }
 
+/// `acc[j] += x[j]`.
+fn add_to(acc: &mut [f32], x: &[f32]) {
+    for (a, &v) in acc.iter_mut().zip(x) {
+        *a += v;
+    }
+}
+
 /// `out[j] = Σ_r x[r, j]` over `rows` rows of width `cols`.
 fn column_sums(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; cols];
@@ -538,6 +579,10 @@ struct BwdRows<'a> {
     dc: &'a mut [f32],
     dgx: &'a mut [f32],
     dgh: &'a mut [f32],
+    /// Per batch row, the sum over its steps of `dgx` (and of `dgh`, for the GRU): the bias
+    /// gradients before the sum over rows.
+    db: &'a mut [f32],
+    dbh: &'a mut [f32],
 }
 
 /// Runs backward through time for one block of batch rows.
@@ -546,6 +591,7 @@ fn backward_rows(sh: &BwdShared<'_>, r: BwdRows<'_>) {
     let nb = r.lengths.len();
     let (acts, hprev, x1, x2) = (r.acts, r.hprev, r.x1, r.x2);
     let (dh, dc, dgx, dgh_sep) = (r.dh, r.dc, r.dgx, r.dgh);
+    let (db, dbh) = (r.db, r.dbh);
     for step in sh.d.steps(!sh.reverse) {
         for (row, &len) in r.lengths.iter().enumerate() {
             if step >= len {
@@ -597,8 +643,10 @@ fn backward_rows(sh: &BwdShared<'_>, r: BwdRows<'_>) {
                         dgr[2 * h + j] = dnp * rv;
                         dhrow[j] = dt * z;
                     }
+                    add_to(&mut dbh[row * gh..(row + 1) * gh], dgr);
                 }
             }
+            add_to(&mut db[row * gh..(row + 1) * gh], dg);
         }
         // dh_prev += dG_hh[step] · W_hh; rows of padded steps are zero and add nothing.
         let dgh_all: &[f32] = if sh.cell == RnnCell::Gru {
@@ -643,12 +691,11 @@ fn backward(
         }
     }
     // Pre-activation gate gradients of every step; the GRU's recurrent side differs in n.
-    let mut dgx = vec![0.0f32; bt * gh];
-    let mut dgh_sep = if cell == RnnCell::Gru {
-        vec![0.0f32; bt * gh]
-    } else {
-        Vec::new()
-    };
+    let gru = cell == RnnCell::Gru;
+    let mut dgx = zeros(bt * gh);
+    let mut dgh_sep = zeros(if gru { bt * gh } else { 0 });
+    let mut db_rows = vec![0.0f32; b * gh];
+    let mut dbh_rows = vec![0.0f32; if gru { b * gh } else { 0 }];
     let blocks = row_blocks(&d);
     let (x1_row, x2_row, dgh_row) = (
         per_row(x1.len(), b),
@@ -664,6 +711,8 @@ fn backward(
     let mut dc_p = split_rows(&mut dc, h, &blocks).into_iter();
     let mut dgx_p = split_rows(&mut dgx, t * gh, &blocks).into_iter();
     let mut dgh_p = split_rows(&mut dgh_sep, dgh_row, &blocks).into_iter();
+    let mut db_p = split_rows(&mut db_rows, gh, &blocks).into_iter();
+    let mut dbh_p = split_rows(&mut dbh_rows, if gru { gh } else { 0 }, &blocks).into_iter();
     let parts: Vec<BwdRows<'_>> = blocks
         .iter()
         .map(|r| BwdRows {
@@ -677,6 +726,8 @@ fn backward(
             dc: dc_p.next().unwrap_or_default(),
             dgx: dgx_p.next().unwrap_or_default(),
             dgh: dgh_p.next().unwrap_or_default(),
+            db: db_p.next().unwrap_or_default(),
+            dbh: dbh_p.next().unwrap_or_default(),
         })
         .collect();
     let shared = BwdShared {
@@ -715,9 +766,9 @@ fn backward(
         trans_b: false,
     }
     .run(dgh_all, gh, hprev, h, 0.0, &mut dw_hh, h);
-    let db_ih = column_sums(&dgx, bt, gh);
-    let db_hh = if cell == RnnCell::Gru {
-        column_sums(&dgh_sep, bt, gh)
+    let db_ih = column_sums(&db_rows, b, gh);
+    let db_hh = if gru {
+        column_sums(&dbh_rows, b, gh)
     } else {
         db_ih.clone()
     };
@@ -822,6 +873,21 @@ mod tests {
             run_back(lstm_backward_row_baseline)
         );
     }
+    #[test]
+    fn workspace_repeats_the_bias_over_the_gate_rows_then_zeros_on_any_thread_count() {
+        let before = crate::threads::num_threads();
+        let bias: Vec<f32> = (0..37).map(|j| j as f32 + 1.0).collect();
+        let (gates_len, len) = (37 * 7001, 37 * 7001 + 50_003);
+        let want: Vec<f32> = (0..len)
+            .map(|at| if at < gates_len { bias[at % 37] } else { 0.0 })
+            .collect();
+        for threads in [1, 2, 3] {
+            crate::threads::set_num_threads(threads);
+            assert_eq!(workspace(len, gates_len, &bias), want, "{threads} threads");
+        }
+        crate::threads::set_num_threads(before);
+    }
+
     use strata_backend::BufferOps;
 
     fn spec(cell: RnnCell) -> RnnSpec {
