@@ -1,15 +1,20 @@
 //! Recurrent layers over whole sequences: one GEMM for the input projection of every step,
-//! then per step one GEMM (`h · W_hhᵀ`) and one fused pass of the cell (gate non-linearities
-//! and state update together); backward runs the steps in reverse, one GEMM per step for the
-//! recurrent gradient, and finishes with one GEMM each for `dx`, `dW_ih` and `dW_hh`.
+//! then per step one small product (`h · W_hhᵀ`, [`gemm_acc`]) and one fused pass of the cell
+//! (gate non-linearities and state update together); backward runs the steps in reverse, one
+//! small product per step for the recurrent gradient, and finishes with one GEMM for `dx` and
+//! one for `[dW_ih | dW_hh]` (two for the GRU, whose recurrent gate gradients differ).
+//!
+//! The rows of a batch never interact, so the time loops run per block of batch rows, one
+//! block per thread ([`row_blocks`]): one hand-off per pass instead of one per step.
 //!
 //! The layouts stay batch-first throughout: the rows of one time step are strided in the
-//! `[batch, seq_len, gates·H]` buffers, and the GEMMs read them through BLAS leading dimensions
+//! `[batch, seq_len, gates·H]` buffers, and the products read them through leading dimensions
 //! instead of copying.
 //!
 //! Workspace layout (private to this file): `acts [B, T, G·H]` (activated gates; for the tanh
-//! cell the new state), `hprev [B, T, H]` (the state each step started from), then for the
-//! LSTM `cprev [B, T, H]` and `tanh(c') [B, T, H]`, for the GRU `W_hn h + b_hn [B, T, H]`.
+//! cell the new state), `xh [B, T, I + H]` (each step's input, then the state it started from:
+//! the right operand of the weight gradients, side by side), then for the LSTM
+//! `cprev [B, T, H]` and `tanh(c') [B, T, H]`, for the GRU `W_hn h + b_hn [B, T, H]`.
 
 use strata_backend::{
     BackendError, RecurrentOps, Result, RnnCell, RnnForward, RnnGrads, RnnOperands, RnnSpec,
@@ -279,7 +284,7 @@ impl Dims {
             gh: spec.cell.gates() * spec.hidden_size,
         }
     }
-    /// Extra saved `[B, T, H]` blocks after `acts` and `hprev`.
+    /// Extra saved `[B, T, H]` blocks after `acts` and `xh`.
     fn extra_blocks(cell: RnnCell) -> usize {
         match cell {
             RnnCell::Tanh => 0,
@@ -288,7 +293,7 @@ impl Dims {
         }
     }
     fn workspace_len(&self, cell: RnnCell) -> usize {
-        self.b * self.t * (self.gh + self.h * (1 + Self::extra_blocks(cell)))
+        self.b * self.t * (self.gh + self.i + self.h * (1 + Self::extra_blocks(cell)))
     }
     /// The time steps in processing order.
     fn steps(&self, reverse: bool) -> Box<dyn Iterator<Item = usize>> {
@@ -420,8 +425,10 @@ struct FwdShared<'a> {
 /// One block of batch rows: its lengths and its rows of every forward buffer.
 struct FwdRows<'a> {
     lengths: &'a [usize],
+    /// The block's inputs `[rows, T, I]`.
+    x: &'a [f32],
     acts: &'a mut [f32],
-    hprev: &'a mut [f32],
+    xh: &'a mut [f32],
     x1: &'a mut [f32],
     x2: &'a mut [f32],
     packed: &'a mut [f32],
@@ -433,8 +440,12 @@ struct FwdRows<'a> {
 fn forward_rows(sh: &FwdShared<'_>, r: FwdRows<'_>) {
     let (t, h, gh) = (sh.d.t, sh.d.h, sh.d.gh);
     let nb = r.lengths.len();
-    let (acts, hprev, x1, x2) = (r.acts, r.hprev, r.x1, r.x2);
+    let (acts, xh, x1, x2) = (r.acts, r.xh, r.x1, r.x2);
     let (hs, cs) = (r.hs, r.cs);
+    let (i, xhw) = (sh.d.i, sh.d.i + h);
+    for (dst, src) in xh.chunks_exact_mut(xhw).zip(r.x.chunks_exact(i.max(1))) {
+        dst[..i].copy_from_slice(&src[..i]);
+    }
     let mut ghb = vec![0.0f32; if sh.fused { 0 } else { nb * gh }];
     for step in sh.d.steps(sh.reverse) {
         if sh.fused {
@@ -455,7 +466,7 @@ fn forward_rows(sh: &FwdShared<'_>, r: FwdRows<'_>) {
         for (row, &len) in r.lengths.iter().enumerate() {
             let at = row * t + step;
             let hrow = &mut hs[row * h..(row + 1) * h];
-            hprev[at * h..(at + 1) * h].copy_from_slice(hrow);
+            xh[at * xhw + i..(at + 1) * xhw].copy_from_slice(hrow);
             if step >= len {
                 continue;
             }
@@ -542,7 +553,7 @@ fn forward(
         trans_b: true,
     }
     .run(o.x.as_slice(), d.i, o.w_ih.as_slice(), d.i, 1.0, acts, gh);
-    let (hprev, extra) = rest.split_at_mut(bt * h);
+    let (xh, extra) = rest.split_at_mut(bt * (d.i + h));
     let (x1, x2) = extra.split_at_mut(extra.len().min(bt * h));
     let mut packed = vec![0.0f32; spec.packed_len()];
     let rows_per_b = t + cell.state_count();
@@ -560,7 +571,8 @@ fn forward(
         per_row(cs.len(), b),
     );
     let mut acts = split_rows(acts, t * gh, &blocks).into_iter();
-    let mut hprev = split_rows(hprev, t * h, &blocks).into_iter();
+    let mut xh = split_rows(xh, t * (d.i + h), &blocks).into_iter();
+    let mut x_p = split_rows_ref(o.x.as_slice(), t * d.i, &blocks).into_iter();
     let mut x1 = split_rows(x1, x1_row, &blocks).into_iter();
     let mut x2 = split_rows(x2, x2_row, &blocks).into_iter();
     let mut packed_p = split_rows(&mut packed, rows_per_b * h, &blocks).into_iter();
@@ -571,7 +583,8 @@ fn forward(
         .map(|r| FwdRows {
             lengths: &lengths[r.clone()],
             acts: acts.next().unwrap_or_default(),
-            hprev: hprev.next().unwrap_or_default(),
+            x: x_p.next().unwrap_or_default(),
+            xh: xh.next().unwrap_or_default(),
             x1: x1.next().unwrap_or_default(),
             x2: x2.next().unwrap_or_default(),
             packed: packed_p.next().unwrap_or_default(),
@@ -592,6 +605,40 @@ fn forward(
     RnnForward {
         packed: CpuBuffer::from_vec(packed),
         workspace: CpuBuffer::from_vec(ws),
+    }
+}
+
+/// `dW_ih = dGᵀ · x` and `dW_hh = dG_hhᵀ · h_prev` over every step, from the gate gradients
+/// `dgx` (`[B·T, G·H]`), the GRU's separate recurrent ones `dgh`, and the saved `xh`. Without
+/// `dgh` both share their left operand and run as one product `dGᵀ · [x | h_prev]`, then are
+/// cut apart.
+fn weight_grads(d: &Dims, dgx: &[f32], dgh: Option<&[f32]>, xh: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let (bt, gh, i, h) = (d.b * d.t, d.gh, d.i, d.h);
+    let xhw = i + h;
+    let product = |a: &[f32], b: &[f32], n: usize| {
+        let mut c = vec![0.0f32; gh * n];
+        Gemm {
+            m: gh,
+            n,
+            k: bt,
+            trans_a: true,
+            trans_b: false,
+        }
+        .run(a, gh, b, xhw, 0.0, &mut c, n);
+        c
+    };
+    match dgh {
+        None => {
+            let both = product(dgx, xh, xhw);
+            let mut dw_ih = Vec::with_capacity(gh * i);
+            let mut dw_hh = Vec::with_capacity(gh * h);
+            for row in both.chunks_exact(xhw) {
+                dw_ih.extend_from_slice(&row[..i]);
+                dw_hh.extend_from_slice(&row[i..]);
+            }
+            (dw_ih, dw_hh)
+        }
+        Some(dgh) => (product(dgx, xh, i), product(dgh, &xh[i.min(xh.len())..], h)),
     }
 }
 
@@ -628,7 +675,7 @@ struct BwdShared<'a> {
 struct BwdRows<'a> {
     lengths: &'a [usize],
     acts: &'a [f32],
-    hprev: &'a [f32],
+    xh: &'a [f32],
     x1: &'a [f32],
     x2: &'a [f32],
     dpacked: &'a [f32],
@@ -646,7 +693,8 @@ struct BwdRows<'a> {
 fn backward_rows(sh: &BwdShared<'_>, r: BwdRows<'_>) {
     let (t, h, gh) = (sh.d.t, sh.d.h, sh.d.gh);
     let nb = r.lengths.len();
-    let (acts, hprev, x1, x2) = (r.acts, r.hprev, r.x1, r.x2);
+    let (acts, xh, x1, x2) = (r.acts, r.xh, r.x1, r.x2);
+    let (i, xhw) = (sh.d.i, sh.d.i + h);
     let (dh, dc, dgx, dgh_sep) = (r.dh, r.dc, r.dgx, r.dgh);
     let (db, dbh) = (r.db, r.dbh);
     for step in sh.d.steps(!sh.reverse) {
@@ -684,7 +732,7 @@ fn backward_rows(sh: &BwdShared<'_>, r: BwdRows<'_>) {
                 }
                 RnnCell::Gru => {
                     let ghn = &x1[at * h..(at + 1) * h];
-                    let hp = &hprev[at * h..(at + 1) * h];
+                    let hp = &xh[at * xhw + i..(at + 1) * xhw];
                     let dgr = &mut dgh_sep[at * gh..(at + 1) * gh];
                     for j in 0..h {
                         let (rv, z, n) = (a[j], a[h + j], a[2 * h + j]);
@@ -735,7 +783,8 @@ fn backward(
     let cell = spec.cell;
     let bt = b * t;
     let (acts, rest) = ws.split_at(bt * gh);
-    let (hprev, extra) = rest.split_at(bt * h);
+    let xhw = d.i + h;
+    let (xh, extra) = rest.split_at(bt * xhw);
     let (x1, x2) = extra.split_at(extra.len().min(bt * h));
     let rows_per_b = t + cell.state_count();
     let mut dh = vec![0.0f32; b * h];
@@ -760,7 +809,7 @@ fn backward(
         per_row(dgh_sep.len(), b),
     );
     let mut acts_p = split_rows_ref(acts, t * gh, &blocks).into_iter();
-    let mut hprev_p = split_rows_ref(hprev, t * h, &blocks).into_iter();
+    let mut xh_p = split_rows_ref(xh, t * xhw, &blocks).into_iter();
     let mut x1_p = split_rows_ref(x1, x1_row, &blocks).into_iter();
     let mut x2_p = split_rows_ref(x2, x2_row, &blocks).into_iter();
     let mut dpacked_p = split_rows_ref(dpacked, rows_per_b * h, &blocks).into_iter();
@@ -775,7 +824,7 @@ fn backward(
         .map(|r| BwdRows {
             lengths: &lengths[r.clone()],
             acts: acts_p.next().unwrap_or_default(),
-            hprev: hprev_p.next().unwrap_or_default(),
+            xh: xh_p.next().unwrap_or_default(),
             x1: x1_p.next().unwrap_or_default(),
             x2: x2_p.next().unwrap_or_default(),
             dpacked: dpacked_p.next().unwrap_or_default(),
@@ -805,24 +854,7 @@ fn backward(
         trans_b: false,
     }
     .run(&dgx, gh, o.w_ih.as_slice(), d.i, 0.0, &mut dx, d.i);
-    let mut dw_ih = vec![0.0f32; gh * d.i];
-    Gemm {
-        m: gh,
-        n: d.i,
-        k: bt,
-        trans_a: true,
-        trans_b: false,
-    }
-    .run(&dgx, gh, o.x.as_slice(), d.i, 0.0, &mut dw_ih, d.i);
-    let mut dw_hh = vec![0.0f32; gh * h];
-    Gemm {
-        m: gh,
-        n: h,
-        k: bt,
-        trans_a: true,
-        trans_b: false,
-    }
-    .run(dgh_all, gh, hprev, h, 0.0, &mut dw_hh, h);
+    let (dw_ih, dw_hh) = weight_grads(&d, &dgx, gru.then_some(dgh_all), xh);
     let db_ih = column_sums(&db_rows, b, gh);
     let db_hh = if gru {
         column_sums(&dbh_rows, b, gh)
