@@ -4,7 +4,9 @@
 //!
 //! Each block is a complete GEMM over the whole `k`, so it is as fast per flop as the whole
 //! product; a block is only split off when it carries at least [`MIN_FLOPS_PER_PART`]
-//! multiply-adds, so small products (an LSTM step with a small batch) stay on one thread.
+//! multiply-adds, so small products (an LSTM step with a small batch) stay on one thread,
+//! and only when every block stays above OpenBLAS's small-matrix limit, so a block gets the
+//! same bits as the whole product (see [`Sgemm::run`]'s block choice).
 
 use std::ffi::c_int;
 
