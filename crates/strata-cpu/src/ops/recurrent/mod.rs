@@ -1,11 +1,11 @@
 //! Recurrent layers over whole sequences: one GEMM for the input projection of every step,
-//! then per step one small product (`h · W_hhᵀ`, [`gemm_acc`]) and one fused pass of the cell
+//! then per step one small product (`h · W_hhᵀ`, [`gemm_acc`](crate::small_gemm::gemm_acc)) and one fused pass of the cell
 //! (gate non-linearities and state update together); backward runs the steps in reverse, one
 //! small product per step for the recurrent gradient, and finishes with one GEMM for `dx` and
 //! one for `[dW_ih | dW_hh]` (two for the GRU, whose recurrent gate gradients differ).
 //!
 //! The rows of a batch never interact, so the time loops run per block of batch rows, one
-//! block per thread ([`row_blocks`]): one hand-off per pass instead of one per step.
+//! block per thread ([`row_blocks`](rows::row_blocks)): one hand-off per pass instead of one per step.
 //!
 //! The layouts stay batch-first throughout: the rows of one time step are strided in the
 //! `[batch, seq_len, gates·H]` buffers, and the products read them through leading dimensions

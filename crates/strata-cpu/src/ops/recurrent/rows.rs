@@ -15,7 +15,7 @@ pub(super) fn fill_rows(c: &mut [f32], rows: usize, ld: usize, bias: &[f32]) {
 
 /// The batch rows cut into blocks that run a whole sequence each, one block per thread when
 /// the sequence carries enough work. Rows of a batch never interact, and every per-row
-/// computation (the step product of [`gemm_acc`] included) is the same in any block, so the
+/// computation (the step product of [`gemm_acc`](crate::small_gemm::gemm_acc) included) is the same in any block, so the
 /// cut changes no result.
 pub(super) fn row_blocks(d: &Dims) -> Vec<Range<usize>> {
     let work =
