@@ -4,7 +4,9 @@
 //!
 //! Each block is a complete GEMM over the whole `k`, so it is as fast per flop as the whole
 //! product; a block is only split off when it carries at least [`MIN_FLOPS_PER_PART`]
-//! multiply-adds, so small products (an LSTM step with a small batch) stay on one thread.
+//! multiply-adds, so small products (an LSTM step with a small batch) stay on one thread,
+//! and only when every block stays above OpenBLAS's small-matrix limit, so a block gets the
+//! same bits as the whole product (see [`Sgemm::run`]'s block choice).
 
 use std::ffi::c_int;
 
@@ -12,6 +14,10 @@ use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE, cblas_sgemm};
 
 /// The least multiply-adds worth a block of its own (about 5 µs of one core).
 pub(crate) const MIN_FLOPS_PER_PART: usize = 1 << 18;
+
+/// The most multiply-adds (`m·n·k`) OpenBLAS (0.3.x, x86-64) hands to its small-matrix
+/// kernels, which sum in another order than its blocked kernels.
+const OPENBLAS_SMALL_MATRIX: usize = 100 * 100 * 100;
 
 /// The operands of one row-major `C = op(A) · op(B) + beta · C` (alpha = 1), as raw parts.
 #[derive(Clone, Copy)]
@@ -53,20 +59,15 @@ impl Sgemm {
     /// dimensions describe (`c` valid for writes, and initialized when `beta != 0`); every
     /// dimension must be positive and fit `c_int`.
     pub(crate) unsafe fn run(&self, a: *const f32, b: *const f32, c: *mut f32) {
-        let flops = self.m.saturating_mul(self.n).saturating_mul(self.k);
-        let threads = crate::threads::num_threads();
-        let parts = (flops / MIN_FLOPS_PER_PART).clamp(1, threads);
         let by_rows = self.m >= self.n;
         let len = if by_rows { self.m } else { self.n };
-        let parts = parts.min(len);
-        if parts <= 1 {
+        // Column blocks start at multiples of 16 floats (one AVX-512 vector).
+        let align = if by_rows { 1 } else { 16 };
+        let Some(per) = self.block_len(len, align) else {
             // SAFETY: the caller's guarantees, unchanged.
             unsafe { self.call(a, b, c) };
             return;
-        }
-        // Column blocks start at multiples of 16 floats (one AVX-512 vector).
-        let align = if by_rows { 1 } else { 16 };
-        let per = len.div_ceil(parts).div_ceil(align) * align;
+        };
         let (a, b, c) = (Ptr(a), Ptr(b), Ptr(c));
         let blocks: Vec<(usize, usize)> = (0..len)
             .step_by(per)
@@ -97,6 +98,29 @@ impl Sgemm {
                 }
             }
         });
+    }
+
+    /// The length of the blocks `len` rows (or columns) are cut into, or `None` when the
+    /// product stays whole.
+    ///
+    /// Every block, the smallest included, must be above [`OPENBLAS_SMALL_MATRIX`]: below it
+    /// OpenBLAS switches to kernels that sum in another order, and an element would get other
+    /// bits in a block than in the whole product (so on another thread count).
+    fn block_len(&self, len: usize, align: usize) -> Option<usize> {
+        let flops = self.m.saturating_mul(self.n).saturating_mul(self.k);
+        let per_unit = flops / len.max(1);
+        let threads = crate::threads::num_threads();
+        let mut parts = (flops / MIN_FLOPS_PER_PART).clamp(1, threads).min(len);
+        while parts > 1 {
+            let per = len.div_ceil(parts).div_ceil(align) * align;
+            let blocks = len.div_ceil(per);
+            let smallest = per.min(len - per * (blocks - 1));
+            if blocks > 1 && smallest.saturating_mul(per_unit) > OPENBLAS_SMALL_MATRIX {
+                return Some(per);
+            }
+            parts -= 1;
+        }
+        None
     }
 
     /// One `cblas_sgemm` call on the calling thread.
@@ -161,6 +185,49 @@ mod tests {
             }
         }
         c
+    }
+
+    #[test]
+    fn split_products_keep_the_bits_of_the_whole_product() {
+        let before = crate::threads::num_threads();
+        // Around OpenBLAS's small-matrix limit (45·45·520 just above it, its halves below),
+        // and well above it.
+        for (m, n, k, trans_a) in [
+            (45, 45, 520, true),
+            (45, 45, 520, false),
+            (64, 37, 500, true),
+            (300, 40, 70, false),
+            (40, 300, 90, true),
+        ] {
+            let g = Sgemm {
+                trans_a,
+                trans_b: false,
+                m,
+                n,
+                k,
+                lda: if trans_a { m } else { k },
+                ldb: n,
+                ldc: n,
+                beta: 0.0,
+            };
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n * k).map(|i| (i as f32 * 0.91).cos()).collect();
+            let product = |threads| {
+                crate::threads::set_num_threads(threads);
+                let mut c = vec![0.0f32; m * n];
+                // SAFETY: the buffers hold exactly what the dimensions describe.
+                unsafe { g.run(a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) };
+                c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()
+            };
+            let whole = product(1);
+            for threads in [2, 3] {
+                assert!(
+                    product(threads) == whole,
+                    "{m}x{n}x{k} on {threads} threads"
+                );
+            }
+        }
+        crate::threads::set_num_threads(before);
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //! knob), `ops/*` (one file per op family, the same names as `strata_backend::ops`), and private
 //! helpers: `check` (argument validation), `blas` (every GEMM, split across the pool), `pool`
 //! (the worker threads), `parallel` (splitting a loop across threads),
-//! `pool2x2` (the vectorized `MaxPool2d(2)`), `math` (vectorizable `exp`, `erf`, `tanh`
+//! `pool2x2` (the vectorized `MaxPool2d(2)`), `small_gemm` (the per-step products of the
+//! recurrent layers, AVX-512 with a portable fallback), `math` (vectorizable `exp`, `erf`, `tanh`
 //! and lane-wise sums), `simd` (runtime AVX2 dispatch of the hot kernels, see below) and
 //! `strided` (N-d iteration with broadcasting, shared by elementwise, layout and reduce).
 //!
@@ -35,6 +36,7 @@ mod parallel;
 mod pool;
 mod pool2x2;
 mod simd;
+mod small_gemm;
 mod strided;
 mod threads;
 

@@ -4,7 +4,7 @@
 
 use strata_backend::{
     AdamSpec, BufferOps, Conv2dSpec, ConvOps, ElementwiseOps, OptimizerOps, Pool2dSpec, PoolOps,
-    UnaryOp,
+    RecurrentOps, RnnCell, RnnOperands, RnnSpec, UnaryOp,
 };
 use strata_cpu::{CpuBackend, CpuBuffer, set_num_threads};
 
@@ -97,6 +97,58 @@ fn run_all(cpu: &CpuBackend) -> Vec<Vec<u32>> {
         cpu.adam_step(&mut p, &g, &mut m, &mut v, spec).unwrap();
     }
     out.extend([bits(&p), bits(&m), bits(&v)]);
+    out.extend(recurrent(cpu));
+    out
+}
+
+/// Forward and backward through time of every cell, both directions, with some rows padded
+/// (an odd batch, so the row blocks differ in size on 2 and 3 threads).
+fn recurrent(cpu: &CpuBackend) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    for cell in [RnnCell::Tanh, RnnCell::Lstm, RnnCell::Gru] {
+        for reverse in [false, true] {
+            let spec = RnnSpec {
+                cell,
+                batch: 13,
+                seq_len: 40,
+                input_size: 9,
+                hidden_size: 45,
+                reverse,
+            };
+            let buf = |n: usize, seed: u32| cpu.from_host(&values(n, seed)).unwrap();
+            let (x, w_ih, w_hh) = (
+                buf(spec.input_len(), 11),
+                buf(spec.w_ih_len(), 12),
+                buf(spec.w_hh_len(), 13),
+            );
+            let (b_ih, b_hh) = (buf(spec.bias_len(), 14), buf(spec.bias_len(), 15));
+            let (h0, c0) = (buf(spec.state_len(), 16), buf(spec.state_len(), 17));
+            let lengths: Vec<f32> = (0..spec.batch).map(|r| (40 - 3 * (r % 5)) as f32).collect();
+            let lengths = cpu.from_host(&lengths).unwrap();
+            let operands = RnnOperands {
+                x: &x,
+                w_ih: &w_ih,
+                w_hh: &w_hh,
+                b_ih: &b_ih,
+                b_hh: &b_hh,
+                h0: &h0,
+                c0: &c0,
+                lengths: Some(&lengths),
+            };
+            let fwd = cpu.rnn_forward(spec, operands).unwrap();
+            let dpacked = buf(spec.packed_len(), 18);
+            let g = cpu
+                .rnn_backward(spec, operands, &fwd.workspace, &dpacked)
+                .unwrap();
+            out.extend([bits(&fwd.packed), bits(&fwd.workspace)]);
+            out.extend(
+                [
+                    &g.dx, &g.dw_ih, &g.dw_hh, &g.db_ih, &g.db_hh, &g.dh0, &g.dc0,
+                ]
+                .map(bits),
+            );
+        }
+    }
     out
 }
 
