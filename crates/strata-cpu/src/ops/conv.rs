@@ -15,6 +15,7 @@ use std::mem::MaybeUninit;
 
 use strata_backend::{BackendError, Conv2dSpec, ConvOps, Result};
 
+use super::conv_direct;
 use crate::blas::Sgemm;
 use crate::check::blas_dim;
 use crate::{CpuBackend, CpuBuffer, parallel};
@@ -468,9 +469,13 @@ impl ConvOps for CpuBackend {
         check_lengths(op, &geo, spec.input_len(), w.len(), dy.len())?;
         if let Some(flipped) = flipped_spec(&spec).filter(|_| !geo.is_pointwise()) {
             // At stride 1 the input gradient is a convolution of `dy` with the flipped,
-            // channel-transposed kernel: a deep GEMM (K = out·kh·kw) and no col2im scatter.
-            let wf = CpuBuffer::from_vec(flip_weight(w.as_slice(), &spec));
-            return self.conv2d(dy, &wf, None, flipped);
+            // channel-transposed kernel: computed directly where the CPU can, else a deep GEMM
+            // (K = out·kh·kw) with no col2im scatter.
+            let wf = flip_weight(w.as_slice(), &spec);
+            if let Some(dx) = conv_direct::conv2d(dy.as_slice(), &wf, None, &flipped) {
+                return Ok(CpuBuffer::from_vec(dx));
+            }
+            return self.conv2d(dy, &CpuBuffer::from_vec(wf), None, flipped);
         }
         let (dy, w) = (dy.as_slice(), w.as_slice());
         let mut dx = vec![0.0f32; spec.input_len()];
@@ -523,6 +528,11 @@ impl ConvOps for CpuBackend {
         let geo = Geometry::new(op, spec)?;
         check_lengths(op, &geo, x.len(), spec.weight_len(), dy.len())?;
         let (x, dy) = (x.as_slice(), dy.as_slice());
+        if !geo.is_pointwise() {
+            if let Some(dw) = conv_direct::backward_weight(x, dy, &spec) {
+                return Ok(CpuBuffer::from_vec(dw));
+            }
+        }
         let mut dw = vec![0.0f32; spec.weight_len()];
         let (og, kg, p) = (geo.og, geo.kg, geo.p);
         if geo.is_pointwise() {

@@ -1,6 +1,7 @@
 //! The op families, one file each, with the same names as `strata_backend::ops`.
 
 mod conv;
+mod conv_direct;
 mod elementwise;
 mod layout;
 mod linalg;
