@@ -15,7 +15,7 @@ use std::mem::MaybeUninit;
 
 use strata_backend::{BackendError, Conv2dSpec, ConvOps, Result};
 
-use super::conv_direct;
+use super::{conv_dgrad, conv_direct, conv_wgrad};
 use crate::blas::Sgemm;
 use crate::check::blas_dim;
 use crate::{CpuBackend, CpuBuffer, parallel};
@@ -471,6 +471,9 @@ impl ConvOps for CpuBackend {
             // At stride 1 the input gradient is a convolution of `dy` with the flipped,
             // channel-transposed kernel: computed directly where the CPU can, else a deep GEMM
             // (K = out·kh·kw) with no col2im scatter.
+            if let Some(dx) = conv_dgrad::backward_input(dy.as_slice(), w.as_slice(), &spec) {
+                return Ok(CpuBuffer::from_vec(dx));
+            }
             let wf = flip_weight(w.as_slice(), &spec);
             if let Some(dx) = conv_direct::conv2d(dy.as_slice(), &wf, None, &flipped) {
                 return Ok(CpuBuffer::from_vec(dx));
@@ -529,7 +532,9 @@ impl ConvOps for CpuBackend {
         check_lengths(op, &geo, x.len(), spec.weight_len(), dy.len())?;
         let (x, dy) = (x.as_slice(), dy.as_slice());
         if !geo.is_pointwise() {
-            if let Some(dw) = conv_direct::backward_weight(x, dy, &spec) {
+            let direct = conv_wgrad::backward_weight(x, dy, &spec)
+                .or_else(|| conv_direct::backward_weight(x, dy, &spec));
+            if let Some(dw) = direct {
                 return Ok(CpuBuffer::from_vec(dw));
             }
         }
