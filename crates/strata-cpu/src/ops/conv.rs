@@ -15,7 +15,7 @@ use std::mem::MaybeUninit;
 
 use strata_backend::{BackendError, Conv2dSpec, ConvOps, Result};
 
-use super::{conv_dgrad, conv_direct, conv_wgrad};
+use super::{conv_direct, conv_outer, conv_wgrad};
 use crate::blas::Sgemm;
 use crate::check::blas_dim;
 use crate::{CpuBackend, CpuBuffer, parallel};
@@ -429,6 +429,9 @@ impl ConvOps for CpuBackend {
             }
             return Ok(CpuBuffer::from_vec(y));
         }
+        if let Some(y) = conv_outer::conv2d(x, w, bias, &spec) {
+            return Ok(CpuBuffer::from_vec(y));
+        }
         // Not zero-filled: the chunks and groups below write every output once.
         let mut y: Vec<f32> = Vec::with_capacity(out_len);
         let spare = &mut y.spare_capacity_mut()[..out_len];
@@ -471,7 +474,7 @@ impl ConvOps for CpuBackend {
             // At stride 1 the input gradient is a convolution of `dy` with the flipped,
             // channel-transposed kernel: computed directly where the CPU can, else a deep GEMM
             // (K = out·kh·kw) with no col2im scatter.
-            if let Some(dx) = conv_dgrad::backward_input(dy.as_slice(), w.as_slice(), &spec) {
+            if let Some(dx) = conv_outer::backward_input(dy.as_slice(), w.as_slice(), &spec) {
                 return Ok(CpuBuffer::from_vec(dx));
             }
             let wf = flip_weight(w.as_slice(), &spec);

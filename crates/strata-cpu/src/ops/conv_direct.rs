@@ -345,6 +345,8 @@ mod avx512 {
     /// # Safety
     /// AVX-512F must be available; `w` must address `offs.len() · MR` floats, `inp + offs[k]` `N` vectors for every `k`, and `out` `MR` rows of
     /// `ldo` floats (the first `N` vectors written).
+    // Index loops: one index addresses the accumulator grid and an operand row together.
+    #[allow(clippy::needless_range_loop)]
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn fwd_tile<const N: usize>(

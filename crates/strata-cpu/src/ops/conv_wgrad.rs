@@ -264,6 +264,8 @@ mod avx512 {
     /// samples (`s.dys_len` apart), `xt` the tile's first input vector of `nb` channels-last
     /// samples (`s.xs_len` apart) with every position the taps reach inside them, and `acc`
     /// [`BLOCK`] floats.
+    // Index loops: one index addresses the accumulator grid and an operand row together.
+    #[allow(clippy::needless_range_loop)]
     #[target_feature(enable = "avx512f")]
     unsafe fn tile<const T: usize, const V: usize>(
         s: &Shape,
