@@ -9,6 +9,11 @@
 //! thread-local scratch buffers grown once, not allocated per call; the chunk size caps them.
 //! The 1x1 stride-1 unpadded case needs no columns at all: the input plane of a sample already
 //! is the `[C, P]` matrix.
+//!
+//! Stride-1, one-group convolutions on a CPU with AVX-512F do not come here at all: the direct
+//! kernels of `conv_outer` (forward, input gradient), `conv_wgrad` (weight gradient) and
+//! `conv_direct` (the other channel counts) take them first, and this path is their portable
+//! fallback.
 
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
@@ -677,5 +682,95 @@ mod tests {
         let dy = CpuBuffer::from_vec((0..16).map(|v| v as f32).collect());
         let db = cpu.conv2d_backward_bias(&dy, s).unwrap();
         assert_eq!(db.as_slice(), &[44.0, 76.0]);
+    }
+
+    /// The direct AVX-512 kernels and the portable im2col + GEMM path agree on every stride-1
+    /// shape family they split on: channel counts on and off multiples of 16, padding, dilation,
+    /// an asymmetric kernel, and a shape the flipped input gradient cannot take.
+    #[test]
+    fn direct_kernels_and_portable_path_agree() {
+        let cpu = CpuBackend::new();
+        let base = Conv2dSpec {
+            batch: 3,
+            pad_top: 1,
+            pad_bottom: 1,
+            pad_left: 1,
+            pad_right: 1,
+            ..spec(32, 9, 10, 16, 3)
+        };
+        let cases = [
+            base,
+            Conv2dSpec {
+                in_channels: 5,
+                out_channels: 7,
+                ..base
+            },
+            Conv2dSpec {
+                in_channels: 16,
+                out_channels: 48,
+                dilation_w: 2,
+                pad_right: 2,
+                ..base
+            },
+            Conv2dSpec {
+                kernel_h: 1,
+                kernel_w: 5,
+                pad_top: 0,
+                pad_bottom: 0,
+                ..base
+            },
+            // Padding past the dilated kernel's reach: no flipped convolution for dx.
+            Conv2dSpec {
+                kernel_h: 2,
+                kernel_w: 2,
+                pad_top: 2,
+                ..base
+            },
+        ];
+        let values = |n: usize, seed: usize| -> CpuBuffer {
+            CpuBuffer::from_vec(
+                (0..n)
+                    .map(|i| (((i * 29 + seed * 13) % 89) as f32 - 44.0) / 44.0)
+                    .collect(),
+            )
+        };
+        let run = |s: Conv2dSpec| {
+            let (x, w, b, dy) = (
+                values(s.input_len(), 1),
+                values(s.weight_len(), 2),
+                values(s.out_channels, 3),
+                values(s.output_len(), 4),
+            );
+            [
+                cpu.conv2d(&x, &w, Some(&b), s).unwrap().as_slice().to_vec(),
+                cpu.conv2d_backward_input(&dy, &w, s)
+                    .unwrap()
+                    .as_slice()
+                    .to_vec(),
+                cpu.conv2d_backward_weight(&x, &dy, s)
+                    .unwrap()
+                    .as_slice()
+                    .to_vec(),
+            ]
+        };
+        if !conv_direct::available() {
+            eprintln!("no AVX-512 on this CPU: only the portable path exists here");
+        }
+        for s in cases {
+            let direct = run(s);
+            let portable = conv_direct::portable_only(|| {
+                assert!(!conv_direct::available());
+                run(s)
+            });
+            for (what, (d, p)) in ["y", "dx", "dw"].iter().zip(direct.iter().zip(&portable)) {
+                assert_eq!(d.len(), p.len());
+                for (i, (a, b)) in d.iter().zip(p).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                        "{what}[{i}] {s:?}: {a} vs {b}"
+                    );
+                }
+            }
+        }
     }
 }

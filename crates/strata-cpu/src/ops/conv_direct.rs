@@ -43,8 +43,29 @@ thread_local! {
     static PADDED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Whether this CPU runs the kernels of this module.
+#[cfg(test)]
+thread_local! {
+    /// Set by [`portable_only`]: the direct kernels count as unavailable on this thread.
+    static PORTABLE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every direct kernel (this module's, `conv_outer`'s and `conv_wgrad`'s)
+/// switched off on the calling thread, so tests can run the portable im2col + GEMM path on a
+/// CPU that has AVX-512.
+#[cfg(test)]
+pub(super) fn portable_only<R>(f: impl FnOnce() -> R) -> R {
+    PORTABLE_ONLY.with(|p| p.set(true));
+    let r = f();
+    PORTABLE_ONLY.with(|p| p.set(false));
+    r
+}
+
+/// Whether this CPU runs the kernels of this module (and of `conv_outer` and `conv_wgrad`).
 pub(super) fn available() -> bool {
+    #[cfg(test)]
+    if PORTABLE_ONLY.with(std::cell::Cell::get) {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512f")
@@ -227,6 +248,7 @@ mod avx512 {
     // SAFETY: as above.
     unsafe impl Sync for Shared {}
 
+    /// [`super::conv2d`] once AVX-512F and the spec have been checked.
     pub(super) fn conv2d(
         x: &[f32],
         w: &[f32],
@@ -379,6 +401,7 @@ mod avx512 {
         }
     }
 
+    /// [`super::backward_weight`] once AVX-512F and the spec have been checked.
     pub(super) fn backward_weight(x: &[f32], dy: &[f32], spec: &Conv2dSpec) -> Vec<f32> {
         let grid = Grid::new(spec);
         let offs = grid.tap_offsets(spec);

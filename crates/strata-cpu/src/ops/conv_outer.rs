@@ -87,6 +87,7 @@ pub(super) fn conv2d(
     run(&s, x, &packed, bias, spec)
 }
 
+/// The direct convolution `s` of `src` with the packed kernel, on the AVX-512 tiles.
 #[cfg(target_arch = "x86_64")]
 fn run(
     s: &Shape,
@@ -99,6 +100,7 @@ fn run(
     Some(avx512::run(s, src, (packed, &offs), bias, spec.batch))
 }
 
+/// No AVX-512 tiles off x86-64: the callers fall back.
 #[cfg(not(target_arch = "x86_64"))]
 fn run(_: &Shape, _: &[f32], _: &[f32], _: Option<&[f32]>, _: &Conv2dSpec) -> Option<Vec<f32>> {
     None
@@ -234,6 +236,7 @@ mod avx512 {
 
     use super::*;
 
+    /// The direct convolution `s` of every sample of `src`, once AVX-512F has been checked.
     pub(super) fn run(
         s: &Shape,
         src: &[f32],

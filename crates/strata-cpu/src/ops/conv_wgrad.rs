@@ -159,6 +159,7 @@ mod avx512 {
     // SAFETY: as above.
     unsafe impl Sync for Shared {}
 
+    /// [`super::backward_weight`] once AVX-512F and the spec have been checked.
     pub(super) fn backward_weight(x: &[f32], dy: &[f32], spec: &Conv2dSpec) -> Vec<f32> {
         let s = Shape::new(spec);
         let (batch, out) = (spec.batch, spec.out_channels);
