@@ -10,9 +10,9 @@
 //! The 1x1 stride-1 unpadded case needs no columns at all: the input plane of a sample already
 //! is the `[C, P]` matrix.
 //!
-//! Stride-1, one-group convolutions on a CPU with AVX-512F do not come here at all: the direct
-//! kernels of `conv_outer` (forward, input gradient), `conv_wgrad` (weight gradient) and
-//! `conv_direct` (the other channel counts) take them first, and this path is their portable
+//! Stride-1, one-group convolutions other than the unpadded 1x1 case go first, on a CPU with
+//! AVX-512F, to the direct kernels of `conv_outer` (forward, input gradient), `conv_wgrad`
+//! (weight gradient) and `conv_direct` (the other channel counts); this path is their portable
 //! fallback.
 
 use std::cell::RefCell;
