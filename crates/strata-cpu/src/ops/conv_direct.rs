@@ -38,9 +38,6 @@ const CHUNK_FLOATS: usize = 6 << 10;
 thread_local! {
     /// One padded input sample and its output grid, per thread.
     static SCRATCH: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-    /// The weight gradient's padded inputs and gridded output gradients of a whole batch, on
-    /// the calling thread.
-    static PADDED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 #[cfg(test)]
@@ -408,13 +405,13 @@ mod avx512 {
         let out = spec.out_channels;
         let out_pad = out.next_multiple_of(MR);
         let (xs_len, dys_len) = (grid.sample_len(), out_pad * grid.q_len());
-        let partial = PADDED.with(|bufs| {
-            let (xp_buf, dyg_buf) = &mut *bufs.borrow_mut();
-            let xp = aligned(xp_buf, spec.batch * xs_len);
-            let dyg = aligned(dyg_buf, spec.batch * dys_len);
-            lay_out(&grid, (x, xp), (dy, dyg), out);
-            partial_sums(&grid, &offs, xp, dyg, out_pad)
-        });
+        // Whole-batch copies, allocated per call (not kept in a thread-local, which would hold
+        // the largest batch's copy for the life of the thread).
+        let (mut xp_buf, mut dyg_buf) = (Vec::new(), Vec::new());
+        let xp = aligned(&mut xp_buf, spec.batch * xs_len);
+        let dyg = aligned(&mut dyg_buf, spec.batch * dys_len);
+        lay_out(&grid, (x, xp), (dy, dyg), out);
+        let partial = partial_sums(&grid, &offs, xp, dyg, out_pad);
         reduce_lanes(&partial, out, offs.len())
     }
 

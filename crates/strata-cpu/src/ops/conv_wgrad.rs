@@ -13,8 +13,6 @@
 //! The caller falls back to [`super::conv_direct`] for other channel counts, and to im2col +
 //! GEMM without AVX-512.
 
-use std::cell::RefCell;
-
 use strata_backend::Conv2dSpec;
 
 use super::conv_direct;
@@ -32,11 +30,6 @@ const LANES: usize = 16;
 const BLOCK: usize = MR * TAPS * VECS * LANES;
 /// Floats of channels-last input one pass over the tiles keeps hot (half a 48 KiB L1).
 const CHUNK_FLOATS: usize = 6 << 10;
-
-thread_local! {
-    /// The channels-last padded input of a whole batch, on the calling thread.
-    static NHWC: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
 
 /// Whether [`backward_weight`] computes `spec` on this CPU.
 pub(super) fn covers(spec: &Conv2dSpec) -> bool {
@@ -167,40 +160,36 @@ mod avx512 {
         let row_tiles = out.div_ceil(MR);
         let unit = s.tiles_per_row() * BLOCK;
         let mut partial = vec![0.0f32; row_tiles * unit];
-        NHWC.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            if buf.len() < batch * s.xs_len {
-                buf.resize(batch * s.xs_len, 0.0);
+        // The whole batch channels-last, allocated per call (a thread-local would hold the
+        // largest batch's copy for the life of the thread); `to_channels_last` writes all of it.
+        let mut xt = vec![0.0f32; batch * s.xs_len];
+        let xt = &mut xt[..];
+        parallel::for_each_part(xt, s.xs_len, 2 * s.xs_len, |samples, part| {
+            for (n, dst) in samples.zip(part.chunks_exact_mut(s.xs_len)) {
+                to_channels_last(spec, &x[n * x_sample..][..x_sample], dst);
             }
-            let xt = &mut buf[..batch * s.xs_len];
-            parallel::for_each_part(xt, s.xs_len, 2 * s.xs_len, |samples, part| {
-                for (n, dst) in samples.zip(part.chunks_exact_mut(s.xs_len)) {
-                    to_channels_last(spec, &x[n * x_sample..][..x_sample], dst);
-                }
-            });
-            let xt = Shared(xt.as_ptr());
-            let dyp = Shared(dy.as_ptr());
-            let chunk = (CHUNK_FLOATS / s.xs_len).clamp(1, batch.max(1));
-            let work = batch * s.oh * s.ow * s.tiles_per_row() * MR * TAPS * VECS;
-            parallel::for_each_part(&mut partial, unit, work, |rows, part| {
-                let (xt, dyp) = (xt, dyp);
-                for n0 in (0..batch).step_by(chunk) {
-                    let nb = chunk.min(batch - n0);
-                    for (r, blocks) in rows.clone().zip(part.chunks_exact_mut(unit)) {
-                        // Rows past the last output channel repeat it; their sums are dropped.
-                        let o_rows: [usize; MR] =
-                            std::array::from_fn(|i| (r * MR + i).min(out - 1));
-                        for (t, acc) in blocks.chunks_exact_mut(BLOCK).enumerate() {
-                            // SAFETY: AVX-512F is present (`covers`). The tile reads samples
-                            // `n0..n0 + nb` of `dy` (rows `o_rows`, inside `out`) and of the
-                            // channels-last input (positions inside its padded planes, as
-                            // `Shape` sizes them), both borrowed for this whole call, and
-                            // writes its own block of `partial`.
-                            unsafe { run_tile(&s, t, (dyp.0, xt.0), &o_rows, (n0, nb), acc) };
-                        }
+        });
+        let xt = Shared(xt.as_ptr());
+        let dyp = Shared(dy.as_ptr());
+        let chunk = (CHUNK_FLOATS / s.xs_len).clamp(1, batch.max(1));
+        let work = batch * s.oh * s.ow * s.tiles_per_row() * MR * TAPS * VECS;
+        parallel::for_each_part(&mut partial, unit, work, |rows, part| {
+            let (xt, dyp) = (xt, dyp);
+            for n0 in (0..batch).step_by(chunk) {
+                let nb = chunk.min(batch - n0);
+                for (r, blocks) in rows.clone().zip(part.chunks_exact_mut(unit)) {
+                    // Rows past the last output channel repeat it; their sums are dropped.
+                    let o_rows: [usize; MR] = std::array::from_fn(|i| (r * MR + i).min(out - 1));
+                    for (t, acc) in blocks.chunks_exact_mut(BLOCK).enumerate() {
+                        // SAFETY: AVX-512F is present (`covers`). The tile reads samples
+                        // `n0..n0 + nb` of `dy` (rows `o_rows`, inside `out`) and of the
+                        // channels-last input (positions inside its padded planes, as
+                        // `Shape` sizes them), both borrowed for this whole call, and
+                        // writes its own block of `partial`.
+                        unsafe { run_tile(&s, t, (dyp.0, xt.0), &o_rows, (n0, nb), acc) };
                     }
                 }
-            });
+            }
         });
         let mut dw = vec![0.0f32; out * s.c * s.kh * s.kw];
         let taps = s.kh * s.kw;
