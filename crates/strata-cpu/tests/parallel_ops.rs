@@ -50,7 +50,17 @@ fn run_all(cpu: &CpuBackend) -> Vec<Vec<u32>> {
         dilation_w: 1,
         groups,
     };
-    for spec in [conv(1, 1, 1), conv(2, 1, 1), conv(1, 0, 4)] {
+    // The shape on fewer samples: the direct stride-1 kernels where the CPU has
+    // AVX-512, its row tiles and samples split across threads.
+    let wide = Conv2dSpec {
+        batch: 6,
+        in_channels: 32,
+        in_h: 14,
+        in_w: 14,
+        out_channels: 64,
+        ..conv(1, 1, 1)
+    };
+    for spec in [conv(1, 1, 1), conv(2, 1, 1), conv(1, 0, 4), wide] {
         let x = cpu.from_host(&values(spec.input_len(), 1)).unwrap();
         let w = cpu.from_host(&values(spec.weight_len(), 2)).unwrap();
         let b = cpu.from_host(&values(spec.out_channels, 3)).unwrap();

@@ -9,12 +9,18 @@
 //! thread-local scratch buffers grown once, not allocated per call; the chunk size caps them.
 //! The 1x1 stride-1 unpadded case needs no columns at all: the input plane of a sample already
 //! is the `[C, P]` matrix.
+//!
+//! Stride-1, one-group convolutions other than the unpadded 1x1 case go first, on a CPU with
+//! AVX-512F, to the direct kernels of `conv_outer` (forward, input gradient), `conv_wgrad`
+//! (weight gradient) and `conv_direct` (the other channel counts); this path is their portable
+//! fallback.
 
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 
 use strata_backend::{BackendError, Conv2dSpec, ConvOps, Result};
 
+use super::{conv_direct, conv_outer, conv_wgrad};
 use crate::blas::Sgemm;
 use crate::check::blas_dim;
 use crate::{CpuBackend, CpuBuffer, parallel};
@@ -428,6 +434,9 @@ impl ConvOps for CpuBackend {
             }
             return Ok(CpuBuffer::from_vec(y));
         }
+        if let Some(y) = conv_outer::conv2d(x, w, bias, &spec) {
+            return Ok(CpuBuffer::from_vec(y));
+        }
         // Not zero-filled: the chunks and groups below write every output once.
         let mut y: Vec<f32> = Vec::with_capacity(out_len);
         let spare = &mut y.spare_capacity_mut()[..out_len];
@@ -468,9 +477,16 @@ impl ConvOps for CpuBackend {
         check_lengths(op, &geo, spec.input_len(), w.len(), dy.len())?;
         if let Some(flipped) = flipped_spec(&spec).filter(|_| !geo.is_pointwise()) {
             // At stride 1 the input gradient is a convolution of `dy` with the flipped,
-            // channel-transposed kernel: a deep GEMM (K = out·kh·kw) and no col2im scatter.
-            let wf = CpuBuffer::from_vec(flip_weight(w.as_slice(), &spec));
-            return self.conv2d(dy, &wf, None, flipped);
+            // channel-transposed kernel: computed directly where the CPU can, else a deep GEMM
+            // (K = out·kh·kw) with no col2im scatter.
+            if let Some(dx) = conv_outer::backward_input(dy.as_slice(), w.as_slice(), &spec) {
+                return Ok(CpuBuffer::from_vec(dx));
+            }
+            let wf = flip_weight(w.as_slice(), &spec);
+            if let Some(dx) = conv_direct::conv2d(dy.as_slice(), &wf, None, &flipped) {
+                return Ok(CpuBuffer::from_vec(dx));
+            }
+            return self.conv2d(dy, &CpuBuffer::from_vec(wf), None, flipped);
         }
         let (dy, w) = (dy.as_slice(), w.as_slice());
         let mut dx = vec![0.0f32; spec.input_len()];
@@ -523,6 +539,13 @@ impl ConvOps for CpuBackend {
         let geo = Geometry::new(op, spec)?;
         check_lengths(op, &geo, x.len(), spec.weight_len(), dy.len())?;
         let (x, dy) = (x.as_slice(), dy.as_slice());
+        if !geo.is_pointwise() {
+            let direct = conv_wgrad::backward_weight(x, dy, &spec)
+                .or_else(|| conv_direct::backward_weight(x, dy, &spec));
+            if let Some(dw) = direct {
+                return Ok(CpuBuffer::from_vec(dw));
+            }
+        }
         let mut dw = vec![0.0f32; spec.weight_len()];
         let (og, kg, p) = (geo.og, geo.kg, geo.p);
         if geo.is_pointwise() {
@@ -659,5 +682,95 @@ mod tests {
         let dy = CpuBuffer::from_vec((0..16).map(|v| v as f32).collect());
         let db = cpu.conv2d_backward_bias(&dy, s).unwrap();
         assert_eq!(db.as_slice(), &[44.0, 76.0]);
+    }
+
+    /// The direct AVX-512 kernels and the portable im2col + GEMM path agree on every stride-1
+    /// shape family they split on: channel counts on and off multiples of 16, padding, dilation,
+    /// an asymmetric kernel, and a shape the flipped input gradient cannot take.
+    #[test]
+    fn direct_kernels_and_portable_path_agree() {
+        let cpu = CpuBackend::new();
+        let base = Conv2dSpec {
+            batch: 3,
+            pad_top: 1,
+            pad_bottom: 1,
+            pad_left: 1,
+            pad_right: 1,
+            ..spec(32, 9, 10, 16, 3)
+        };
+        let cases = [
+            base,
+            Conv2dSpec {
+                in_channels: 5,
+                out_channels: 7,
+                ..base
+            },
+            Conv2dSpec {
+                in_channels: 16,
+                out_channels: 48,
+                dilation_w: 2,
+                pad_right: 2,
+                ..base
+            },
+            Conv2dSpec {
+                kernel_h: 1,
+                kernel_w: 5,
+                pad_top: 0,
+                pad_bottom: 0,
+                ..base
+            },
+            // Padding past the dilated kernel's reach: no flipped convolution for dx.
+            Conv2dSpec {
+                kernel_h: 2,
+                kernel_w: 2,
+                pad_top: 2,
+                ..base
+            },
+        ];
+        let values = |n: usize, seed: usize| -> CpuBuffer {
+            CpuBuffer::from_vec(
+                (0..n)
+                    .map(|i| (((i * 29 + seed * 13) % 89) as f32 - 44.0) / 44.0)
+                    .collect(),
+            )
+        };
+        let run = |s: Conv2dSpec| {
+            let (x, w, b, dy) = (
+                values(s.input_len(), 1),
+                values(s.weight_len(), 2),
+                values(s.out_channels, 3),
+                values(s.output_len(), 4),
+            );
+            [
+                cpu.conv2d(&x, &w, Some(&b), s).unwrap().as_slice().to_vec(),
+                cpu.conv2d_backward_input(&dy, &w, s)
+                    .unwrap()
+                    .as_slice()
+                    .to_vec(),
+                cpu.conv2d_backward_weight(&x, &dy, s)
+                    .unwrap()
+                    .as_slice()
+                    .to_vec(),
+            ]
+        };
+        if !conv_direct::available() {
+            eprintln!("no AVX-512 on this CPU: only the portable path exists here");
+        }
+        for s in cases {
+            let direct = run(s);
+            let portable = conv_direct::portable_only(|| {
+                assert!(!conv_direct::available());
+                run(s)
+            });
+            for (what, (d, p)) in ["y", "dx", "dw"].iter().zip(direct.iter().zip(&portable)) {
+                assert_eq!(d.len(), p.len());
+                for (i, (a, b)) in d.iter().zip(p).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                        "{what}[{i}] {s:?}: {a} vs {b}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! The op families, one file each, with the same names as `strata_backend::ops`.
 
 mod conv;
+mod conv_direct;
+mod conv_outer;
+mod conv_wgrad;
 mod elementwise;
 mod layout;
 mod linalg;
