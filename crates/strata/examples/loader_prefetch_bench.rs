@@ -9,7 +9,8 @@
 //! - `prefetch`: batches assembled on the loader's prefetch thread.
 //!
 //! Each with and without a random crop augmentation (padding 2). Interleaved rounds after a
-//! warm-up (`--epochs` of them, default 3); prints the best epoch time of each way as one JSON line.
+//! warm-up (`--epochs` of them, default 8), the order of the ways rotated from round to round;
+//! prints the best epoch time of each way as one JSON line.
 //!
 //! `STRATA_NUM_THREADS=1 cargo run --release -p strata --example loader_prefetch_bench -- --limit 6400`
 
@@ -50,7 +51,8 @@ fn cnn(device: &Device, seed: u64) -> Result<Sequential> {
 }
 
 /// Timed rounds (epochs per way) unless `--epochs` says otherwise; the best is reported.
-const DEFAULT_ROUNDS: usize = 3;
+/// A multiple of the four ways, so that each way runs in each position of a round.
+const DEFAULT_ROUNDS: usize = 8;
 
 const FEEDS: [Feed; 4] = [
     Feed::Preloaded,
@@ -98,9 +100,13 @@ fn run() -> Result<()> {
     for augment in [false, true] {
         // Interleaved rounds, best of each: the machine is shared, so noise only adds time.
         let mut best = [f64::INFINITY; FEEDS.len()];
-        for _ in 0..rounds {
-            for (i, feed) in FEEDS.iter().enumerate() {
-                if let Some(secs) = epoch_secs(&train, &args, *feed, augment)? {
+        for round in 0..rounds {
+            // Each round starts at the next way, so every way runs in every position of a
+            // round equally often (the first epoch of a round measured slower or faster than
+            // the others: a position effect that would otherwise favour one way).
+            for k in 0..FEEDS.len() {
+                let i = (round + k) % FEEDS.len();
+                if let Some(secs) = epoch_secs(&train, &args, FEEDS[i], augment)? {
                     best[i] = best[i].min(secs);
                 }
             }
