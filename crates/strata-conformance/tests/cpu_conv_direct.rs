@@ -23,22 +23,17 @@ fn spec(
     [dilation_h, dilation_w]: [usize; 2],
 ) -> Conv2dSpec {
     Conv2dSpec {
-        batch,
-        in_channels,
-        in_h,
-        in_w,
-        out_channels,
-        kernel_h,
-        kernel_w,
-        stride_h: 1,
-        stride_w: 1,
         pad_top,
         pad_bottom,
         pad_left,
         pad_right,
         dilation_h,
         dilation_w,
-        groups: 1,
+        ..Conv2dSpec::new(
+            [batch, in_channels, in_h, in_w],
+            out_channels,
+            [kernel_h, kernel_w],
+        )
     }
 }
 

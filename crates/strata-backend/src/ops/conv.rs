@@ -48,6 +48,34 @@ pub struct Conv2dSpec {
 }
 
 impl Conv2dSpec {
+    /// A `[kernel_h, kernel_w]` convolution of a `[batch, in_channels, in_h, in_w]` input to
+    /// `out_channels`, with stride 1, no padding, no dilation and one group; set the other
+    /// fields with struct update syntax (`Conv2dSpec { pad_top: 1, ..Conv2dSpec::new(..) }`).
+    pub fn new(
+        [batch, in_channels, in_h, in_w]: [usize; 4],
+        out_channels: usize,
+        [kernel_h, kernel_w]: [usize; 2],
+    ) -> Self {
+        Conv2dSpec {
+            batch,
+            in_channels,
+            in_h,
+            in_w,
+            out_channels,
+            kernel_h,
+            kernel_w,
+            stride_h: 1,
+            stride_w: 1,
+            pad_top: 0,
+            pad_bottom: 0,
+            pad_left: 0,
+            pad_right: 0,
+            dilation_h: 1,
+            dilation_w: 1,
+            groups: 1,
+        }
+    }
+
     /// Height of the dilated kernel: `dilation_h · (kernel_h − 1) + 1`.
     pub fn effective_kernel_h(&self) -> usize {
         self.dilation_h * (self.kernel_h.max(1) - 1) + 1

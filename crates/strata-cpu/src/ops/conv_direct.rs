@@ -625,24 +625,7 @@ mod tests {
     }
 
     fn spec(batch: usize, c: usize, hw: (usize, usize), o: usize, k: (usize, usize)) -> Conv2dSpec {
-        Conv2dSpec {
-            batch,
-            in_channels: c,
-            in_h: hw.0,
-            in_w: hw.1,
-            out_channels: o,
-            kernel_h: k.0,
-            kernel_w: k.1,
-            stride_h: 1,
-            stride_w: 1,
-            pad_top: 0,
-            pad_bottom: 0,
-            pad_left: 0,
-            pad_right: 0,
-            dilation_h: 1,
-            dilation_w: 1,
-            groups: 1,
-        }
+        Conv2dSpec::new([batch, c, hw.0, hw.1], o, [k.0, k.1])
     }
 
     /// Shapes with every tail: channel counts off the 4-row tile, taps off the 6-wide tile,

@@ -492,22 +492,11 @@ mod tests {
     #[test]
     fn outer_product_tiles_match_plain_loops() {
         let base = Conv2dSpec {
-            batch: 2,
-            in_channels: 32,
-            in_h: 9,
-            in_w: 31,
-            out_channels: 7,
-            kernel_h: 3,
-            kernel_w: 3,
-            stride_h: 1,
-            stride_w: 1,
             pad_top: 1,
             pad_bottom: 1,
             pad_left: 1,
             pad_right: 1,
-            dilation_h: 1,
-            dilation_w: 1,
-            groups: 1,
+            ..Conv2dSpec::new([2, 32, 9, 31], 7, [3, 3])
         };
         let cases = [
             // 31 columns: tiles of 11, 10, 10 positions.
@@ -571,22 +560,11 @@ mod tests {
     #[test]
     fn forward_tiles_match_plain_loops() {
         let base = Conv2dSpec {
-            batch: 2,
-            in_channels: 5,
-            in_h: 9,
-            in_w: 30,
-            out_channels: 32,
-            kernel_h: 3,
-            kernel_w: 3,
-            stride_h: 1,
-            stride_w: 1,
             pad_top: 1,
             pad_bottom: 1,
             pad_left: 1,
             pad_right: 1,
-            dilation_h: 1,
-            dilation_w: 1,
-            groups: 1,
+            ..Conv2dSpec::new([2, 5, 9, 30], 32, [3, 3])
         };
         let cases = [
             // 30 output columns: tiles of 10.

@@ -356,22 +356,11 @@ mod tests {
     #[test]
     fn channels_last_tiles_match_plain_loops() {
         let base = Conv2dSpec {
-            batch: 3,
-            in_channels: 32,
-            in_h: 9,
-            in_w: 11,
-            out_channels: 7,
-            kernel_h: 3,
-            kernel_w: 3,
-            stride_h: 1,
-            stride_w: 1,
             pad_top: 1,
             pad_bottom: 1,
             pad_left: 1,
             pad_right: 1,
-            dilation_h: 1,
-            dilation_w: 1,
-            groups: 1,
+            ..Conv2dSpec::new([3, 32, 9, 11], 7, [3, 3])
         };
         let cases = [
             base,
