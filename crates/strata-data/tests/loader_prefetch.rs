@@ -1,6 +1,8 @@
 //! Prefetching on a worker thread and augmentation hooks: the same batches as assembling on
 //! the caller's thread, reproducible augmentations, early stops.
 
+use std::ops::ControlFlow;
+
 use strata_data::augment::{GaussianNoise, HorizontalFlip};
 use strata_data::{Batch, DataError, DataLoader, InMemoryDataset};
 
@@ -86,4 +88,54 @@ fn an_error_from_the_caller_stops_the_epoch_and_is_returned() {
         .unwrap_err();
     assert_eq!(calls, 3);
     assert_eq!(e.to_string(), "training: expected a finite loss, found NaN");
+}
+
+/// The batches `for_each_batch_from(epoch, first, ..)` hands over, until `limit` of them.
+fn collect_from(
+    loader: &DataLoader<'_, InMemoryDataset>,
+    epoch: u64,
+    first: usize,
+    limit: usize,
+) -> Vec<Batch> {
+    let mut out = Vec::new();
+    loader
+        .for_each_batch_from(epoch, first, |b| {
+            out.push(b);
+            Ok::<_, DataError>(if out.len() == limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })
+        .unwrap();
+    out
+}
+
+#[test]
+fn starting_mid_epoch_gives_the_batches_at_those_positions_with_or_without_prefetch() {
+    let data = images(37);
+    let plain = DataLoader::new(&data, 8)
+        .unwrap()
+        .shuffle(5)
+        .augment(GaussianNoise { std: 0.1 });
+    let expected: Vec<Batch> = plain.epoch(2).map(|b| b.unwrap()).collect();
+    for loader in [plain.clone(), plain.clone().prefetch(2)] {
+        assert_eq!(collect_from(&loader, 2, 3, usize::MAX), expected[3..]);
+        assert_eq!(collect_from(&loader, 2, 0, usize::MAX), expected);
+        assert!(collect_from(&loader, 2, 5, usize::MAX).is_empty());
+        assert!(collect_from(&loader, 2, 99, usize::MAX).is_empty());
+    }
+}
+
+#[test]
+fn a_break_stops_the_epoch_early_without_an_error() {
+    let data = images(400);
+    for loader in [
+        DataLoader::new(&data, 4).unwrap(),
+        DataLoader::new(&data, 4).unwrap().prefetch(3),
+    ] {
+        let got = collect_from(&loader, 0, 1, 2);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].targets, [4.0, 5.0, 6.0, 7.0]);
+    }
 }

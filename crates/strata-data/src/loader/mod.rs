@@ -95,7 +95,9 @@ impl<'a, D: Dataset + ?Sized> DataLoader<'a, D> {
     }
 
     /// Assemble up to `depth` batches ahead on a worker thread in
-    /// [`DataLoader::for_each_batch`] (0, the default: assemble each batch when asked).
+    /// [`DataLoader::for_each_batch`] and [`DataLoader::for_each_batch_from`] (the path
+    /// `strata-train`'s `Trainer` reads batches through); 0, the default, assembles each
+    /// batch on the caller's thread when it is needed.
     pub fn prefetch(mut self, depth: usize) -> Self {
         self.prefetch = depth;
         self
@@ -162,6 +164,17 @@ pub struct Batches<'a, D: Dataset + ?Sized> {
 const AUGMENT_SALT: u64 = 0xA076_1D64_78BD_642F;
 
 impl<D: Dataset + ?Sized> Batches<'_, D> {
+    /// Moves past the next `count` batches without assembling them (a resumed epoch starts
+    /// in its middle). The batches after them are the same as if the skipped ones had been
+    /// read: augmentations draw from each sample's place in the epoch, not from a stream
+    /// that reading advances.
+    pub fn skip_batches(&mut self, count: usize) {
+        self.next = count
+            .saturating_mul(self.batch_size)
+            .saturating_add(self.next)
+            .min(self.order.len());
+    }
+
     /// Fills `batch` with the next batch, reusing its buffers, and returns `Ok(true)`; returns
     /// `Ok(false)` (leaving `batch` as it was) when the epoch is over.
     pub fn next_into(&mut self, batch: &mut Batch) -> Result<bool> {

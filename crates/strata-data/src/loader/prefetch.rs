@@ -2,6 +2,7 @@
 //! caller trains on the current one. Batches arrive in the same order, with the same
 //! contents, as without prefetch.
 
+use std::ops::ControlFlow;
 use std::sync::mpsc;
 
 use super::{Batch, DataLoader};
@@ -30,9 +31,45 @@ impl<D: Dataset + Sync + ?Sized> DataLoader<'_, D> {
         E: From<DataError>,
         F: FnMut(Batch) -> std::result::Result<(), E>,
     {
+        self.for_each_batch_from(epoch, 0, |batch| {
+            f(batch).map(|()| ControlFlow::Continue(()))
+        })
+    }
+
+    /// [`DataLoader::for_each_batch`] from batch `first` of the epoch on (counted from 0; a
+    /// resumed epoch starts in its middle), stopping early, without an error, when `f`
+    /// returns [`ControlFlow::Break`]. The batches are those the same positions of
+    /// [`DataLoader::epoch`] hold, with or without prefetch.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use strata_data::{DataLoader, InMemoryDataset};
+    /// let data = InMemoryDataset::new((0..10).map(|i| i as f32).collect(), vec![1],
+    ///                                 vec![0.0; 10], vec![]).unwrap();
+    /// let mut firsts = Vec::new();
+    /// DataLoader::new(&data, 3).unwrap().prefetch(2)
+    ///     .for_each_batch_from(0, 1, |batch| {
+    ///         firsts.push(batch.features[0]);
+    ///         let flow = if firsts.len() == 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) };
+    ///         Ok::<_, strata_data::DataError>(flow)
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(firsts, [3.0, 6.0]);
+    /// ```
+    pub fn for_each_batch_from<E, F>(
+        &self,
+        epoch: u64,
+        first: usize,
+        mut f: F,
+    ) -> std::result::Result<(), E>
+    where
+        E: From<DataError>,
+        F: FnMut(Batch) -> std::result::Result<ControlFlow<()>, E>,
+    {
         let mut batches = self.epoch(epoch);
+        batches.skip_batches(first);
         if self.prefetch == 0 {
-            return batches.try_for_each(|b| f(b?));
+            return feed(batches, &mut f);
         }
         let (to_trainer, from_worker) = mpsc::sync_channel::<Result<Batch>>(self.prefetch);
         std::thread::scope(|scope| {
@@ -45,8 +82,26 @@ impl<D: Dataset + Sync + ?Sized> DataLoader<'_, D> {
                     }
                 }
             });
-            // Dropping the receiver on an early return ends the worker's next send.
-            from_worker.into_iter().try_for_each(|b| f(b?))
+            // `feed` consumes the receiver, so it is dropped on any return (an error or a
+            // break) and the worker's next send fails: the scope's join never waits on it.
+            feed(from_worker, &mut f)
         })
     }
+}
+
+/// Hands `batches` to `f` in order until they end, `f` breaks, or either fails.
+fn feed<E, F>(
+    batches: impl IntoIterator<Item = Result<Batch>>,
+    f: &mut F,
+) -> std::result::Result<(), E>
+where
+    E: From<DataError>,
+    F: FnMut(Batch) -> std::result::Result<ControlFlow<()>, E>,
+{
+    for batch in batches {
+        if f(batch?)?.is_break() {
+            break;
+        }
+    }
+    Ok(())
 }
