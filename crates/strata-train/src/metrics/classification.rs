@@ -1,24 +1,28 @@
 //! Classification metrics: accuracy, top-k accuracy, the confusion matrix, and precision,
 //! recall and F1 (macro-averaged and per class) read from it.
 
+use std::borrow::Cow;
+
 use strata_core::{Error, Result, Tensor};
 
-use super::Metric;
+use super::{Metric, MetricBatch};
 
-/// A batch read to the host: `scores` row-major `[batch, classes]`, `labels` as indices.
-struct ClassBatch {
-    scores: Vec<f32>,
+/// A batch read from the shared host copy: `scores` row-major `[batch, classes]`, `labels`
+/// as indices.
+struct ClassBatch<'b> {
+    scores: Cow<'b, [f32]>,
     classes: usize,
     labels: Vec<usize>,
 }
 
-impl ClassBatch {
+impl<'b> ClassBatch<'b> {
     /// Reads and checks a batch: predictions `[batch, classes]` (or one binary logit column,
     /// turned into the two scores `[0, logit]`), targets `[batch]` (or `[batch, 1]`) of
     /// integer class indices in `0..classes`.
-    fn read(op: &'static str, predictions: &Tensor, targets: &Tensor) -> Result<Self> {
+    fn read(op: &'static str, batch: &'b MetricBatch<'_>) -> Result<Self> {
+        let (predictions, targets) = (batch.predictions(), batch.targets());
         let dims = predictions.dims();
-        let (batch, columns) = match dims {
+        let (rows, columns) = match dims {
             [b] => (*b, 1),
             [b, c] => (*b, *c),
             _ => {
@@ -32,7 +36,7 @@ impl ClassBatch {
                 ));
             }
         };
-        if targets.elem_count() != batch || targets.rank() > 2 {
+        if targets.elem_count() != rows || targets.rank() > 2 {
             return Err(Error::shape(
                 op,
                 format!(
@@ -42,16 +46,18 @@ impl ClassBatch {
                 ),
             ));
         }
-        let raw = predictions.to_vec()?;
+        let (raw, raw_labels) = batch.host()?;
         let (scores, classes) = if columns == 1 {
-            (raw.iter().flat_map(|&logit| [0.0, logit]).collect(), 2)
+            (
+                Cow::Owned(raw.iter().flat_map(|&logit| [0.0, logit]).collect()),
+                2,
+            )
         } else {
-            (raw, columns)
+            (Cow::Borrowed(raw), columns)
         };
-        let labels = targets
-            .to_vec()?
-            .into_iter()
-            .map(|v| {
+        let labels = raw_labels
+            .iter()
+            .map(|&v| {
                 if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes {
                     Ok(v as usize)
                 } else {
@@ -110,7 +116,11 @@ impl Metric for Accuracy {
     }
 
     fn update(&mut self, predictions: &Tensor, targets: &Tensor) -> Result<()> {
-        let batch = ClassBatch::read("Accuracy", predictions, targets)?;
+        self.update_batch(&MetricBatch::new(predictions, targets))
+    }
+
+    fn update_batch(&mut self, batch: &MetricBatch<'_>) -> Result<()> {
+        let batch = ClassBatch::read("Accuracy", batch)?;
         for (row, label) in batch.rows() {
             self.correct += u64::from(argmax(row) == label);
             self.total += 1;
@@ -154,13 +164,17 @@ impl Metric for TopKAccuracy {
     }
 
     fn update(&mut self, predictions: &Tensor, targets: &Tensor) -> Result<()> {
+        self.update_batch(&MetricBatch::new(predictions, targets))
+    }
+
+    fn update_batch(&mut self, batch: &MetricBatch<'_>) -> Result<()> {
         if self.k == 0 {
             return Err(Error::invalid(
                 "TopKAccuracy",
                 "k must be at least 1; got 0",
             ));
         }
-        let batch = ClassBatch::read("TopKAccuracy", predictions, targets)?;
+        let batch = ClassBatch::read("TopKAccuracy", batch)?;
         for (row, label) in batch.rows() {
             let target = row[label];
             let higher = row.iter().filter(|&&v| v > target).count();
@@ -282,13 +296,8 @@ impl ConfusionMatrix {
         ratio(diagonal, self.total())
     }
 
-    fn update_from(
-        &mut self,
-        op: &'static str,
-        predictions: &Tensor,
-        targets: &Tensor,
-    ) -> Result<()> {
-        let batch = ClassBatch::read(op, predictions, targets)?;
+    fn update_from(&mut self, op: &'static str, batch: &MetricBatch<'_>) -> Result<()> {
+        let batch = ClassBatch::read(op, batch)?;
         self.grow(batch.classes);
         for (row, label) in batch.rows() {
             self.add(label, argmax(row));
@@ -310,7 +319,11 @@ impl Metric for ConfusionMatrix {
     }
 
     fn update(&mut self, predictions: &Tensor, targets: &Tensor) -> Result<()> {
-        self.update_from("ConfusionMatrix", predictions, targets)
+        self.update_batch(&MetricBatch::new(predictions, targets))
+    }
+
+    fn update_batch(&mut self, batch: &MetricBatch<'_>) -> Result<()> {
+        self.update_from("ConfusionMatrix", batch)
     }
 
     /// The accuracy read from the matrix; the counts themselves are in
@@ -370,7 +383,11 @@ macro_rules! per_class_metric {
             }
 
             fn update(&mut self, predictions: &Tensor, targets: &Tensor) -> Result<()> {
-                self.matrix.update_from(stringify!($name), predictions, targets)
+                self.update_batch(&MetricBatch::new(predictions, targets))
+            }
+
+            fn update_batch(&mut self, batch: &MetricBatch<'_>) -> Result<()> {
+                self.matrix.update_from(stringify!($name), batch)
             }
 
             fn compute(&self) -> f64 {

@@ -3,13 +3,16 @@
 //! size of a dataset is ever kept.
 //!
 //! Module map: `classification` (accuracy, top-k, confusion matrix, precision / recall / F1),
-//! `regression` (MSE, RMSE, MAE, R²), `mean` (a running mean, the trainer's loss). A user
-//! metric implements the trait.
+//! `regression` (MSE, RMSE, MAE, R²), `mean` (a running mean, the trainer's loss), `batch`
+//! (the batch every metric of an output shares, with one host copy). A user metric
+//! implements the trait.
 
+mod batch;
 mod classification;
 mod mean;
 mod regression;
 
+pub use batch::MetricBatch;
 pub use classification::{Accuracy, ConfusionMatrix, F1, Precision, Recall, TopKAccuracy};
 pub use mean::Mean;
 pub use regression::{Mae, Mse, R2, Rmse};
@@ -30,6 +33,15 @@ pub trait Metric: Send {
     /// Adds one batch.
     fn update(&mut self, predictions: &Tensor, targets: &Tensor) -> Result<()>;
 
+    /// Adds one batch that other metrics read too: the trainer calls this, with one
+    /// [`MetricBatch`] per output and batch shared by all of that output's metrics. A metric
+    /// that needs the values on the host reads [`MetricBatch::host`], which copies them once
+    /// for all. By default it calls [`Metric::update`] with the batch's tensors (a metric
+    /// that copies them itself then copies them again).
+    fn update_batch(&mut self, batch: &MetricBatch<'_>) -> Result<()> {
+        self.update(batch.predictions(), batch.targets())
+    }
+
     /// The value over every batch since the last [`Metric::reset`]; NaN before any batch.
     fn compute(&self) -> f64;
 
@@ -43,13 +55,13 @@ pub trait Metric: Send {
     }
 }
 
-/// Reads predictions and targets to the host and checks that they hold the same number of
-/// elements (regression metrics).
-pub(crate) fn host_pair(
+/// The host copy of a batch, checked to hold as many predictions as targets (regression
+/// metrics compare them element by element).
+pub(crate) fn host_pair<'b>(
     op: &'static str,
-    predictions: &Tensor,
-    targets: &Tensor,
-) -> Result<(Vec<f32>, Vec<f32>)> {
+    batch: &'b MetricBatch<'_>,
+) -> Result<(&'b [f32], &'b [f32])> {
+    let (predictions, targets) = (batch.predictions(), batch.targets());
     if predictions.elem_count() != targets.elem_count() {
         return Err(Error::shape(
             op,
@@ -61,5 +73,5 @@ pub(crate) fn host_pair(
             ),
         ));
     }
-    Ok((predictions.to_vec()?, targets.to_vec()?))
+    batch.host()
 }

@@ -3,7 +3,7 @@
 
 use strata_core::{Result, Tensor};
 
-use super::{Metric, host_pair};
+use super::{Metric, MetricBatch, host_pair};
 
 /// Running sums shared by the regression metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -16,9 +16,9 @@ struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, op: &'static str, predictions: &Tensor, targets: &Tensor) -> Result<()> {
-        let (p, y) = host_pair(op, predictions, targets)?;
-        for (&p, &y) in p.iter().zip(&y) {
+    fn add(&mut self, op: &'static str, batch: &MetricBatch<'_>) -> Result<()> {
+        let (p, y) = host_pair(op, batch)?;
+        for (&p, &y) in p.iter().zip(y) {
             let (p, y) = (f64::from(p), f64::from(y));
             let e = p - y;
             self.n += 1.0;
@@ -60,7 +60,11 @@ macro_rules! regression_metric {
             }
 
             fn update(&mut self, predictions: &Tensor, targets: &Tensor) -> Result<()> {
-                self.sums.add(stringify!($name), predictions, targets)
+                self.update_batch(&MetricBatch::new(predictions, targets))
+            }
+
+            fn update_batch(&mut self, batch: &MetricBatch<'_>) -> Result<()> {
+                self.sums.add(stringify!($name), batch)
             }
 
             fn compute(&self) -> f64 {
