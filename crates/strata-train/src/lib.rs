@@ -40,8 +40,9 @@
 //! dropout masks and shuffle order, and ends with the same weights bit for bit.
 //!
 //! Module map (one job each): `trainer` (the builder, the loop, evaluate/predict,
-//! checkpoint in/out, the start-up summary), `source` (what `fit` reads batches from),
-//! [`metrics`], [`callbacks`], `checkpoint` (the file format), `history`, `progress` (the
+//! checkpoint in/out, the start-up summary), [`step`] (the one training step `fit` and
+//! `strata::train_step` share, and the hook that supplies a step's forward pass and loss),
+//! `source` (what `fit` reads batches from), [`metrics`], [`callbacks`], `checkpoint` (the file format), `history`, `progress` (the
 //! bar), [`plot`] (PNG curves), `io` (atomic writes). This crate sits above `strata-layers`,
 //! `strata-optim` and `strata-data` and never touches a backend directly; the `strata`
 //! facade re-exports it as `strata::train`.
@@ -54,6 +55,7 @@ pub mod metrics;
 pub mod plot;
 mod progress;
 mod source;
+pub mod step;
 mod trainer;
 pub mod tune;
 
@@ -61,4 +63,5 @@ pub use checkpoint::{Checkpoint, TrainState};
 pub use history::{EpochLog, History};
 pub use metrics::Metric;
 pub use source::BatchSource;
-pub use trainer::{Clip, MemoryEstimate, ScheduleUnit, Trainer};
+pub use step::Clip;
+pub use trainer::{MemoryEstimate, ScheduleUnit, Trainer};

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::metrics::Metric;
+use crate::trainer::MetricSet;
 
 /// The progress of one epoch.
 pub(crate) struct EpochProgress {
@@ -51,13 +51,13 @@ impl EpochProgress {
     }
 
     /// Records a batch of `samples` and shows the running loss and metrics.
-    pub(crate) fn batch(&mut self, samples: usize, loss: f64, metrics: &[Box<dyn Metric>]) {
+    pub(crate) fn batch(&mut self, samples: usize, loss: f64, metrics: &MetricSet) {
         self.samples += samples;
         if let Some(bar) = &self.bar {
             bar.inc(1);
             let mut message = format!("loss {}", format_value(loss));
-            for m in metrics {
-                message.push_str(&format!("  {} {}", m.name(), format_value(m.compute())));
+            for (name, value) in metrics.running() {
+                message.push_str(&format!("  {name} {}", format_value(value)));
             }
             message.push_str(&format!("  {:.0} samples/s", self.samples_per_sec()));
             bar.set_message(message);

@@ -42,6 +42,17 @@ impl Callback for KillAt {
 
 #[test]
 fn resuming_mid_epoch_from_a_file_is_bit_identical_to_an_uninterrupted_run() {
+    resume_matches_an_uninterrupted_run_without_prefetch(0, "resume");
+}
+
+#[test]
+fn a_prefetching_run_resumed_mid_epoch_is_bit_identical_to_an_uninterrupted_plain_run() {
+    resume_matches_an_uninterrupted_run_without_prefetch(2, "resume-prefetch");
+}
+
+/// Interrupts and resumes a run whose loaders prefetch `prefetch` batches (the resumed epoch
+/// starts its worker mid-epoch) and compares it with a run without prefetch.
+fn resume_matches_an_uninterrupted_run_without_prefetch(prefetch: usize, test: &str) {
     let (train, valid) = (blobs(90, 11), blobs(30, 12));
     let loader = DataLoader::new(&train, 8).unwrap().shuffle(99);
     let valid_loader = DataLoader::new(&valid, 16).unwrap();
@@ -54,8 +65,10 @@ fn resuming_mid_epoch_from_a_file_is_bit_identical_to_an_uninterrupted_run() {
     assert_eq!(history.len(), EPOCHS as usize);
 
     // Step 17 is batch 5 of epoch 2: mid-epoch. Checkpoints every step, then "dies".
-    let dir = temp_dir("resume");
+    let dir = temp_dir(test);
     let first = mlp(5);
+    let loader = loader.prefetch(prefetch);
+    let valid_loader = valid_loader.prefetch(prefetch);
     let mut run = trainer(&first)
         .callback(ModelCheckpoint::new(&dir).every_steps(1))
         .callback(KillAt(17));
@@ -66,7 +79,10 @@ fn resuming_mid_epoch_from_a_file_is_bit_identical_to_an_uninterrupted_run() {
     // A new process: another seed for the initial weights (the checkpoint overwrites them),
     // a new optimizer, schedule and loader.
     let resumed = mlp(1234);
-    let loader = DataLoader::new(&train, 8).unwrap().shuffle(99);
+    let loader = DataLoader::new(&train, 8)
+        .unwrap()
+        .shuffle(99)
+        .prefetch(prefetch);
     let mut run = trainer(&resumed);
     run.resume(ModelCheckpoint::last_path(&dir)).unwrap();
     assert_eq!(run.state().step, 17);

@@ -1,9 +1,11 @@
 //! One training step with the guard every training loop needs: a loss that is not finite
-//! stops training before the optimizer touches the weights.
+//! stops training before the optimizer touches the weights. It is the trainer's own step
+//! ([`strata_train::step::TrainStep`]), run on one batch with one update.
 
 use strata_core::{Error, Param, Result, Tensor};
-use strata_layers::{Loss, Mode, Module};
+use strata_layers::{Loss, Module};
 use strata_optim::Optimizer;
+use strata_train::step::{LossStep, StepBatch, TrainStep};
 
 /// Forward, loss, backward and one optimizer update; returns the loss.
 ///
@@ -17,17 +19,21 @@ pub fn train_step(
     inputs: &Tensor,
     targets: &Tensor,
 ) -> Result<f32> {
-    let prediction = model.forward(inputs, Mode::Train)?;
-    let loss = loss_fn.forward(&prediction, targets)?;
-    let value = loss.to_scalar()?;
-    if !value.is_finite() {
+    let batch = StepBatch::new(inputs.clone(), targets.clone());
+    let report = TrainStep::new().run(
+        &mut LossStep::new(loss_fn),
+        model,
+        params,
+        optimizer,
+        &batch,
+        true,
+    )?;
+    if !report.loss_is_finite() {
         return Err(Error::NonFinite {
             what: "loss".into(),
-            value,
+            value: report.loss(),
             context: format!("optimizer step {}", optimizer.step_count() + 1),
         });
     }
-    let grads = loss.backward()?;
-    optimizer.step(params, &grads)?;
-    Ok(value)
+    Ok(report.loss())
 }

@@ -1,6 +1,8 @@
-//! `evaluate` and `predict`: forward passes in eval mode with gradient recording off.
+//! `evaluate` and `predict`: forward passes in eval mode with gradient recording off, batches
+//! read through [`BatchSource::for_each_batch`] (a loader's prefetch worker included).
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use strata_core::{Error, NoGradGuard, Result, Tensor};
 use strata_layers::Mode;
@@ -8,10 +10,12 @@ use strata_layers::Mode;
 use super::Trainer;
 use crate::metrics::{ConfusionMatrix, Mean, Metric};
 use crate::source::BatchSource;
+use crate::step::StepBatch;
 
 impl Trainer<'_> {
-    /// The mean loss (`"loss"`) and every metric's values over one pass of `source`, in eval
-    /// mode, without recording gradients.
+    /// The mean loss (`"loss"`, per sample: each batch's mean weighted by its size) and every
+    /// metric's values over one pass of `source`, through the step's forward pass and loss in
+    /// eval mode, without recording gradients.
     pub fn evaluate(&mut self, source: &dyn BatchSource) -> Result<BTreeMap<String, f64>> {
         let _guard = NoGradGuard::new();
         evaluate(self, source)
@@ -56,10 +60,11 @@ impl Trainer<'_> {
     pub fn predict_source(&self, source: &dyn BatchSource) -> Result<Tensor> {
         let _guard = NoGradGuard::new();
         let mut outputs = Vec::with_capacity(source.num_batches());
-        for batch in source.batches_from(0, 0) {
-            let (x, _) = batch.map_err(Error::from)?.into_tensors(&self.device)?;
+        source.for_each_batch(0, 0, &mut |batch| {
+            let (x, _) = batch.into_tensors(&self.device)?;
             outputs.push(self.model.forward(&x, Mode::Eval)?);
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
         match outputs.len() {
             0 => Err(Error::invalid(
                 "Trainer::predict_source",
@@ -81,10 +86,11 @@ impl Trainer<'_> {
     ) -> Result<ConfusionMatrix> {
         let _guard = NoGradGuard::new();
         let mut matrix = ConfusionMatrix::with_classes(classes);
-        for batch in source.batches_from(0, 0) {
-            let (x, y) = batch.map_err(Error::from)?.into_tensors(&self.device)?;
+        source.for_each_batch(0, 0, &mut |batch| {
+            let (x, y) = batch.into_tensors(&self.device)?;
             matrix.update(&self.model.forward(&x, Mode::Eval)?, &y)?;
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok(matrix)
     }
 }
@@ -94,23 +100,20 @@ pub(super) fn evaluate(
     trainer: &mut Trainer<'_>,
     source: &dyn BatchSource,
 ) -> Result<BTreeMap<String, f64>> {
-    trainer.metrics.iter_mut().for_each(|m| m.reset());
+    trainer.metrics.reset();
     let mut loss = Mean::new();
-    for batch in source.batches_from(0, 0) {
-        let batch = batch.map_err(Error::from)?;
+    source.for_each_batch(0, 0, &mut |batch| {
         let samples = batch.len() as f64;
         let (x, y) = batch.into_tensors(&trainer.device)?;
-        let prediction = trainer.model.forward(&x, Mode::Eval)?;
-        let value = trainer.loss.forward(&prediction, &y)?.to_scalar()?;
-        loss.add(f64::from(value), samples);
-        for m in &mut trainer.metrics {
-            m.update(&prediction, &y)?;
-        }
-    }
+        let output = trainer
+            .hook
+            .forward(trainer.model, &StepBatch::new(x, y), Mode::Eval)?;
+        loss.add(f64::from(output.loss().to_scalar()?), samples);
+        trainer.metrics.update(&output)?;
+        Ok(ControlFlow::Continue(()))
+    })?;
     let mut values = BTreeMap::new();
     values.insert("loss".to_string(), loss.value());
-    for m in &trainer.metrics {
-        values.extend(m.values());
-    }
+    values.extend(trainer.metrics.values());
     Ok(values)
 }

@@ -1,22 +1,28 @@
 //! `Trainer`: fit / evaluate / predict around a model, a loss and an optimizer.
 //!
-//! Module map: this file (the builder and the `fit` loop), `context` (what callbacks see),
-//! `eval` (evaluate and predict, without gradient recording), `resume` (checkpoints out and
-//! in), `memory` (the summary printed at start, with a memory estimate).
+//! Module map: this file (the builder and the `fit` loop: batches from the source, each
+//! through the shared [`TrainStep`]), `context` (what callbacks see), `eval` (evaluate and
+//! predict, without gradient recording), `metric_set` (metrics attached to the step's
+//! outputs, one host copy per output and batch), `resume` (checkpoints out and in), `memory`
+//! (the summary printed at start, with a memory estimate).
 
 mod context;
 mod eval;
 mod memory;
+mod metric_set;
 mod resume;
 
 pub use context::{Context, WeightsSnapshot};
 pub use memory::MemoryEstimate;
+pub(crate) use metric_set::MetricSet;
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
-use strata_core::{Device, Error, Gradients, Param, Result, Tensor, no_grad};
+use strata_core::{Device, Error, Param, Result, Tensor, no_grad};
+use strata_data::Batch;
 use strata_layers::{Loss, Mode, Module};
-use strata_optim::{Optimizer, Schedule, Scheduler, clip_grad_norm, clip_grad_value};
+use strata_optim::{Optimizer, Schedule, Scheduler};
 
 use crate::callbacks::Callback;
 use crate::checkpoint::TrainState;
@@ -24,6 +30,7 @@ use crate::history::{EpochLog, History};
 use crate::metrics::{Mean, Metric};
 use crate::progress::{EpochProgress, display_order};
 use crate::source::BatchSource;
+use crate::step::{Clip, LossStep, StepBatch, StepHook, StepReport, TrainStep};
 
 /// When a learning-rate schedule advances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,19 +42,12 @@ pub enum ScheduleUnit {
     Epoch,
 }
 
-/// Gradient clipping applied before each optimizer step.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Clip {
-    /// Rescale all gradients so their global L2 norm is at most this
-    /// ([`strata_optim::clip_grad_norm`]).
-    Norm(f32),
-    /// Clamp every gradient element to `[-limit, limit]` ([`strata_optim::clip_grad_value`]).
-    Value(f32),
-}
-
-/// Trains a model: `fit` runs epochs over a training [`BatchSource`] (a `DataLoader`), with
-/// an optional validation pass after each; `evaluate` and `predict` run without recording
-/// gradients. Train and eval modes (dropout, batch norm) are switched for you.
+/// Trains a model: `fit` runs epochs over a training [`BatchSource`] (a `DataLoader`, read
+/// through its prefetch worker when it has one), with an optional validation pass after
+/// each; `evaluate` and `predict` run without recording gradients. Train and eval modes
+/// (dropout, batch norm) are switched for you. Each batch goes through the same
+/// [`TrainStep`] as `strata::train_step`; [`Trainer::with_step`] takes a [`StepHook`] for
+/// models whose forward pass and loss are more than `loss(model(x), y)`.
 ///
 /// ```no_run
 /// # use strata_core::Device;
@@ -77,25 +77,22 @@ pub enum Clip {
 pub struct Trainer<'m> {
     model: &'m dyn Module,
     params: Vec<Param>,
-    loss: Box<dyn Loss>,
+    hook: Box<dyn StepHook + 'm>,
     optimizer: Box<dyn Optimizer>,
     pending_schedule: Option<Schedule>,
     scheduler: Option<Scheduler>,
     schedule_unit: ScheduleUnit,
-    metrics: Vec<Box<dyn Metric>>,
+    metrics: MetricSet,
     callbacks: Vec<Box<dyn Callback>>,
     epochs: u64,
     device: Device,
     seed: u64,
-    accumulate: usize,
-    clip: Option<Clip>,
+    /// The step's settings and the gradients of an unfinished accumulation group.
+    step: TrainStep,
     verbose: bool,
     predict_batch_size: usize,
     config: serde_json::Value,
     state: TrainState,
-    /// Gradients summed over the batches of an unfinished accumulation group.
-    pending: Option<Gradients>,
-    pending_batches: usize,
     stop: bool,
 }
 
@@ -116,6 +113,29 @@ impl<'m> Trainer<'m> {
         loss: Box<dyn Loss>,
         optimizer: Box<dyn Optimizer>,
     ) -> Self {
+        Trainer::with_boxed_step(model, Box::new(LossStep::new(loss)), optimizer)
+    }
+
+    /// A trainer whose steps run `hook` (a [`StepHook`], or a closure
+    /// `FnMut(&dyn Module, &StepBatch, Mode) -> Result<StepOutput>`) for the forward pass and
+    /// the loss: several outputs, each with its own loss, weight and metrics
+    /// ([`Trainer::output_metric`]), or any computation between the batch and the loss. The
+    /// rest of the step (non-finite guard, accumulation, clipping, update) and of `fit` is the
+    /// same as with [`Trainer::new`]; `evaluate` calls the hook in `Mode::Eval`.
+    pub fn with_step(
+        model: &'m dyn Module,
+        hook: impl StepHook + 'm,
+        optimizer: impl Optimizer + 'static,
+    ) -> Self {
+        Trainer::with_boxed_step(model, Box::new(hook), Box::new(optimizer))
+    }
+
+    /// [`Trainer::with_step`] with a hook and an optimizer chosen at run time.
+    pub fn with_boxed_step(
+        model: &'m dyn Module,
+        hook: Box<dyn StepHook + 'm>,
+        optimizer: Box<dyn Optimizer>,
+    ) -> Self {
         let params = model.parameters();
         let device = params
             .first()
@@ -125,18 +145,17 @@ impl<'m> Trainer<'m> {
         Trainer {
             model,
             params,
-            loss,
+            hook,
             optimizer,
             pending_schedule: None,
             scheduler: None,
             schedule_unit: ScheduleUnit::Step,
-            metrics: Vec::new(),
+            metrics: MetricSet::default(),
             callbacks: Vec::new(),
             epochs: 1,
             device,
             seed: 0,
-            accumulate: 1,
-            clip: None,
+            step: TrainStep::new(),
             verbose: true,
             predict_batch_size: 256,
             config: serde_json::Value::Null,
@@ -145,8 +164,6 @@ impl<'m> Trainer<'m> {
                 lr_scale: 1.0,
                 ..TrainState::default()
             },
-            pending: None,
-            pending_batches: 0,
             stop: false,
         }
     }
@@ -179,14 +196,23 @@ impl<'m> Trainer<'m> {
     }
 
     /// Adds a metric, computed on the training batches and on validation (`"val_"` names).
+    /// It reads the step's first output (the model's output, with [`Trainer::new`]).
     pub fn metric(mut self, metric: impl Metric + 'static) -> Self {
-        self.metrics.push(Box::new(metric));
+        self.metrics.push(None, Box::new(metric));
         self
     }
 
     /// Adds a boxed metric.
     pub fn boxed_metric(mut self, metric: Box<dyn Metric>) -> Self {
-        self.metrics.push(metric);
+        self.metrics.push(None, metric);
+        self
+    }
+
+    /// Adds a metric of the step's output named `output` (see [`Trainer::with_step`]),
+    /// logged as `"{output}_{name}"` (`"class_accuracy"`, and `"val_class_accuracy"`).
+    pub fn output_metric(mut self, output: &str, metric: impl Metric + 'static) -> Self {
+        self.metrics
+            .push(Some(output.to_string()), Box::new(metric));
         self
     }
 
@@ -219,13 +245,13 @@ impl<'m> Trainer<'m> {
     /// scaled by `1 / batches`, so the step sees the mean). An epoch's last group may be
     /// shorter; it is stepped too. 0 is refused by `fit`.
     pub fn accumulate(mut self, batches: usize) -> Self {
-        self.accumulate = batches;
+        self.step = std::mem::take(&mut self.step).accumulate(batches);
         self
     }
 
     /// Clips gradients before each optimizer step.
     pub fn clip(mut self, clip: Clip) -> Self {
-        self.clip = Some(clip);
+        self.step = std::mem::take(&mut self.step).clip(Some(clip));
         self
     }
 
@@ -276,7 +302,9 @@ impl<'m> Trainer<'m> {
 
     /// Trains until [`Trainer::epochs`] epochs are done (continuing from where a previous
     /// `fit` or a resumed checkpoint stopped) or a callback stops it, validating on `valid`
-    /// after each epoch. Returns the whole history.
+    /// after each epoch. Returns the whole history. Batches come through
+    /// [`BatchSource::for_each_batch`], so a `DataLoader` with `.prefetch(n)` assembles them
+    /// on its worker thread while the step runs.
     ///
     /// A batch whose loss is NaN or infinite never updates the weights: if a callback (such
     /// as [`crate::callbacks::TerminateOnNan`]) stops training on it, `fit` returns `Ok`;
@@ -297,7 +325,7 @@ impl<'m> Trainer<'m> {
     }
 
     fn prepare_fit(&mut self, train: &dyn BatchSource) -> Result<()> {
-        if self.accumulate == 0 {
+        if self.step.batches_per_update() == 0 {
             return Err(Error::invalid(
                 "Trainer::fit",
                 "accumulate must be at least 1 batch; got 0",
@@ -350,7 +378,7 @@ impl<'m> Trainer<'m> {
                 self.state.epoch_samples = 0.0;
                 self.run_callbacks(epoch, None, |cb, ctx| cb.on_epoch_begin(ctx))?;
             }
-            self.metrics.iter_mut().for_each(|m| m.reset());
+            self.metrics.reset();
             let mut progress = EpochProgress::start(
                 self.verbose,
                 epoch,
@@ -391,99 +419,90 @@ impl<'m> Trainer<'m> {
     }
 
     fn run_batches(&mut self, train: &dyn BatchSource, progress: &mut EpochProgress) -> Result<()> {
+        let (epoch, total) = (self.state.epoch, train.num_batches());
+        train.for_each_batch(epoch, self.state.batch, &mut |batch| {
+            self.train_batch(batch, total, progress)
+        })
+    }
+
+    /// One batch of `fit`: the shared step, then the bookkeeping around it (schedule,
+    /// metrics, epoch loss, progress, callbacks). Breaks when a callback asks to stop.
+    fn train_batch(
+        &mut self,
+        batch: Batch,
+        total: usize,
+        progress: &mut EpochProgress,
+    ) -> Result<ControlFlow<()>> {
         let epoch = self.state.epoch;
-        let total = train.num_batches();
-        for batch in train.batches_from(epoch, self.state.batch) {
-            let batch = batch.map_err(Error::from)?;
-            let samples = batch.len();
-            let (x, y) = batch.into_tensors(&self.device)?;
-            let prediction = self.model.forward(&x, Mode::Train)?;
-            let loss = self.loss.forward(&prediction, &y)?;
-            let value = loss.to_scalar()?;
-            if !value.is_finite() {
-                self.pending = None;
-                self.pending_batches = 0;
-                self.run_callbacks(epoch, Some(f64::from(value)), |cb, ctx| {
-                    cb.on_batch_end(ctx)
-                })?;
-                if self.stop {
-                    return Ok(());
-                }
-                return Err(Error::NonFinite {
-                    what: "loss".into(),
-                    value,
-                    context: format!(
-                        "epoch {}, batch {} (optimizer step {}); the weights were not updated",
-                        epoch + 1,
-                        self.state.batch + 1,
-                        self.state.step + 1
-                    ),
-                });
-            }
-            let scaled = if self.accumulate > 1 {
-                loss.mul_scalar(1.0 / self.accumulate as f32)?
-            } else {
-                loss
-            };
-            let grads = scaled.backward()?;
-            let grads = match self.pending.take() {
-                Some(mut sum) => {
-                    sum.accumulate(grads)?;
-                    sum
-                }
-                None => grads,
-            };
-            self.pending_batches += 1;
-            let last_of_epoch = self.state.batch + 1 == total;
-            if self.pending_batches == self.accumulate || last_of_epoch {
-                self.optimizer_step(grads)?;
-            } else {
-                self.pending = Some(grads);
-            }
-            let detached = prediction.detach();
-            for m in &mut self.metrics {
-                m.update(&detached, &y)?;
-            }
-            self.state.batch += 1;
-            self.state.epoch_loss_sum += f64::from(value) * samples as f64;
-            self.state.epoch_samples += samples as f64;
-            progress.batch(
-                samples,
-                self.state.epoch_loss_sum / self.state.epoch_samples,
-                &self.metrics,
-            );
+        let samples = batch.len();
+        let (x, y) = batch.into_tensors(&self.device)?;
+        let last_of_epoch = self.state.batch + 1 == total;
+        let report = self
+            .step
+            .run(
+                self.hook.as_mut(),
+                self.model,
+                &self.params,
+                self.optimizer.as_mut(),
+                &StepBatch::new(x, y),
+                last_of_epoch,
+            )
+            .map_err(|e| self.locate(e))?;
+        let value = report.loss();
+        if !report.loss_is_finite() {
             self.run_callbacks(epoch, Some(f64::from(value)), |cb, ctx| {
                 cb.on_batch_end(ctx)
             })?;
             if self.stop {
-                break;
+                return Ok(ControlFlow::Break(()));
             }
+            return Err(Error::NonFinite {
+                what: "loss".into(),
+                value,
+                context: format!(
+                    "epoch {}, batch {} (optimizer step {}); the weights were not updated",
+                    epoch + 1,
+                    self.state.batch + 1,
+                    self.state.step + 1
+                ),
+            });
         }
+        if report.updated() {
+            self.after_update();
+        }
+        self.record_batch(&report, samples, progress)?;
+        self.run_callbacks(epoch, Some(f64::from(value)), |cb, ctx| {
+            cb.on_batch_end(ctx)
+        })?;
+        Ok(if self.stop {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// Adds a trained batch to the epoch's metrics, loss (weighted by its samples, so the
+    /// epoch's loss is the per-sample mean even with a shorter last batch) and progress.
+    fn record_batch(
+        &mut self,
+        report: &StepReport,
+        samples: usize,
+        progress: &mut EpochProgress,
+    ) -> Result<()> {
+        self.metrics.update(report.output())?;
+        self.state.batch += 1;
+        self.state.epoch_loss_sum += f64::from(report.loss()) * samples as f64;
+        self.state.epoch_samples += samples as f64;
+        progress.batch(
+            samples,
+            self.state.epoch_loss_sum / self.state.epoch_samples,
+            &self.metrics,
+        );
         Ok(())
     }
 
-    fn optimizer_step(&mut self, mut grads: Gradients) -> Result<()> {
-        self.pending = None;
-        self.pending_batches = 0;
-        match self.clip {
-            Some(Clip::Norm(max)) => {
-                let norm = clip_grad_norm(&mut grads, &self.params, max)?;
-                if !norm.is_finite() {
-                    return Err(Error::NonFinite {
-                        what: "gradient norm".into(),
-                        value: norm,
-                        context: format!(
-                            "epoch {}, batch {}; the weights were not updated",
-                            self.state.epoch + 1,
-                            self.state.batch + 1
-                        ),
-                    });
-                }
-            }
-            Some(Clip::Value(limit)) => clip_grad_value(&mut grads, &self.params, limit)?,
-            None => {}
-        }
-        self.optimizer.step(&self.params, &grads)?;
+    /// After an optimizer update: count it and advance a per-step schedule.
+    fn after_update(&mut self) {
         self.state.step += 1;
         if self.schedule_unit == ScheduleUnit::Step
             && let Some(s) = &mut self.scheduler
@@ -492,7 +511,26 @@ impl<'m> Trainer<'m> {
             self.state.scheduler_step = Some(s.current_step());
         }
         self.apply_learning_rate();
-        Ok(())
+    }
+
+    /// Adds the epoch and batch to a step's non-finite error (a gradient norm).
+    fn locate(&self, error: Error) -> Error {
+        match error {
+            Error::NonFinite {
+                what,
+                value,
+                context,
+            } => Error::NonFinite {
+                what,
+                value,
+                context: format!(
+                    "epoch {}, batch {}, {context}",
+                    self.state.epoch + 1,
+                    self.state.batch + 1
+                ),
+            },
+            other => other,
+        }
     }
 
     /// Attaches a schedule given to [`Trainer::schedule`], from the optimizer's current
@@ -530,9 +568,7 @@ impl<'m> Trainer<'m> {
             self.state.epoch_samples,
         );
         values.insert("loss".to_string(), loss.value());
-        for m in &self.metrics {
-            values.extend(m.values());
-        }
+        values.extend(self.metrics.values());
         values.insert("samples_per_sec".to_string(), progress.samples_per_sec());
         values.insert("seconds".to_string(), progress.seconds());
         values.insert("lr".to_string(), f64::from(self.optimizer.learning_rate()));

@@ -13,13 +13,15 @@ impl Trainer<'_> {
     /// epoch and batch, learning rate, the model's RNG counters, history and config. Refused
     /// in the middle of a gradient-accumulation group.
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        if self.pending.is_some() {
+        let pending = self.step.pending_batches();
+        if pending > 0 {
+            let group = self.step.batches_per_update();
             return Err(Error::invalid(
                 "Trainer::checkpoint",
                 format!(
-                    "{} batch(es) of a {}-batch gradient-accumulation group are not applied yet; \
-                     checkpoint at a group boundary (a batch count divisible by {})",
-                    self.pending_batches, self.accumulate, self.accumulate
+                    "{pending} batch(es) of a {group}-batch gradient-accumulation group are not \
+                     applied yet; checkpoint at a group boundary (a batch count divisible by \
+                     {group})"
                 ),
             ));
         }
@@ -85,8 +87,7 @@ impl Trainer<'_> {
             s.set_current_step(step);
         }
         self.optimizer.set_learning_rate(state.learning_rate);
-        self.pending = None;
-        self.pending_batches = 0;
+        self.step.discard_pending();
         self.state = state;
         Ok(())
     }
@@ -97,11 +98,11 @@ impl Trainer<'_> {
             "trainer": {
                 "epochs": self.epochs,
                 "seed": self.seed,
-                "accumulate": self.accumulate,
-                "clip": self.clip.map(|c| format!("{c:?}")),
+                "accumulate": self.step.batches_per_update(),
+                "clip": self.step.clipping().map(|c| format!("{c:?}")),
                 "schedule": self.scheduler.as_ref().map(|s| s.schedule()),
                 "schedule_unit": format!("{:?}", self.schedule_unit),
-                "loss_metric_names": self.metrics.iter().map(|m| m.name()).collect::<Vec<_>>(),
+                "loss_metric_names": self.metrics.names(),
             },
             "user": self.config,
         })

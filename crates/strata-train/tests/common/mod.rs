@@ -2,8 +2,11 @@
 
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::ThreadId;
+
 use strata_core::{Device, Tensor};
-use strata_data::InMemoryDataset;
+use strata_data::{Dataset, InMemoryDataset};
 use strata_layers::{Dense, Dropout, Module, Relu, Sequential};
 
 /// `n` points in three Gaussian-ish blobs around (0, 2), (-2, -1), (2, -1), spread 0.5,
@@ -83,4 +86,60 @@ pub fn temp_dir(test: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A dataset that counts the samples copied on the thread that built it (the test's) and on
+/// any other thread (a loader's prefetch worker).
+pub struct ThreadCounting {
+    inner: InMemoryDataset,
+    home: ThreadId,
+    here: AtomicUsize,
+    elsewhere: AtomicUsize,
+}
+
+impl ThreadCounting {
+    pub fn new(inner: InMemoryDataset) -> Self {
+        ThreadCounting {
+            inner,
+            home: std::thread::current().id(),
+            here: AtomicUsize::new(0),
+            elsewhere: AtomicUsize::new(0),
+        }
+    }
+
+    /// Samples copied on the test's thread.
+    pub fn here(&self) -> usize {
+        self.here.load(Ordering::SeqCst)
+    }
+
+    /// Samples copied on another thread.
+    pub fn elsewhere(&self) -> usize {
+        self.elsewhere.load(Ordering::SeqCst)
+    }
+}
+
+impl Dataset for ThreadCounting {
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+    fn sample_shape(&self) -> &[usize] {
+        self.inner.sample_shape()
+    }
+    fn target_shape(&self) -> &[usize] {
+        self.inner.target_shape()
+    }
+    fn copy_sample(&self, i: usize, x: &mut [f32], y: &mut [f32]) -> strata_data::Result<()> {
+        let counter = if std::thread::current().id() == self.home {
+            &self.here
+        } else {
+            &self.elsewhere
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        self.inner.copy_sample(i, x, y)
+    }
+}
+
+/// The bits of every value of a history series.
+pub fn series_bits(history: &strata_train::History, name: &str) -> Vec<u64> {
+    history.series(name).iter().map(|v| v.to_bits()).collect()
 }
