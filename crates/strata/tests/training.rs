@@ -126,3 +126,76 @@ fn diverging_training_is_reported_as_non_finite_loss() {
         );
     }
 }
+
+#[test]
+fn train_step_and_fit_take_the_same_step() {
+    let dev = Device::Cpu;
+    let features: Vec<f32> = (0..120)
+        .map(|i| ((i * 37) % 23) as f32 / 23.0 - 0.5)
+        .collect();
+    let labels: Vec<f32> = (0..60).map(|i| (i % 3) as f32).collect();
+    let data = strata::data::InMemoryDataset::new(features, vec![2], labels, vec![]).unwrap();
+    let build = || {
+        Sequential::new()
+            .add(Dense::new(8))
+            .add(Relu)
+            .add(strata::layers::Dropout::new(0.25))
+            .add(Dense::new(3))
+            .build(&[2], &dev, 11)
+            .unwrap()
+    };
+    let loader = DataLoader::new(&data, 16).unwrap().shuffle(2);
+    let bits = |model: &Sequential| -> Vec<Vec<u32>> {
+        model
+            .parameters()
+            .iter()
+            .map(|p| {
+                p.tensor()
+                    .to_vec()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect()
+            })
+            .collect()
+    };
+
+    let by_hand = build();
+    let params = by_hand.parameters();
+    let mut adam = Adam::new(0.01);
+    let mut losses = Vec::new();
+    for epoch in 0..2 {
+        for batch in loader.epoch(epoch) {
+            let (x, y) = batch.unwrap().into_tensors(&dev).unwrap();
+            let loss = train_step(
+                &by_hand,
+                &params,
+                &CrossEntropyLoss::new(),
+                &mut adam,
+                &x,
+                &y,
+            );
+            losses.push(loss.unwrap());
+        }
+    }
+
+    let fitted = build();
+    let history = strata::train::Trainer::new(&fitted, CrossEntropyLoss::new(), Adam::new(0.01))
+        .epochs(2)
+        .verbose(false)
+        .fit(&loader, None)
+        .unwrap();
+    assert_eq!(bits(&fitted), bits(&by_hand));
+    // The epoch losses are the per-sample means of the same batch losses (16, 16, 16, 12).
+    let sizes = [16.0, 16.0, 16.0, 12.0];
+    for (epoch, logged) in history.series("loss").iter().enumerate() {
+        let batch_losses = &losses[4 * epoch..4 * epoch + 4];
+        let mean = batch_losses
+            .iter()
+            .zip(sizes)
+            .map(|(l, n)| f64::from(*l) * n)
+            .sum::<f64>()
+            / 60.0;
+        assert_eq!(logged.to_bits(), mean.to_bits(), "epoch {epoch}");
+    }
+}
