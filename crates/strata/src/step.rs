@@ -37,3 +37,8 @@ pub fn train_step(
     }
     Ok(report.loss())
 }
+
+/// docs/training.md, compiled by `cargo test --doc` so its examples cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/training.md")]
+pub struct TrainingDocDoctests;
