@@ -38,7 +38,7 @@ pub use data::{
     DataConfig, ImageScaler, PreparedData, Preprocessing, SourceKind, StepConfig, StepKind, Task,
     default_mnist_dir,
 };
-pub use model::{Activation, LayerKind, LayerSpec, ModelConfig, OneOrTwo, PaddingSpec};
+pub use model::{LayerEntry, ModelConfig};
 pub use optim::{OptimizerConfig, OptimizerKind, ScheduleConfig, ScheduleKind, StepEvery};
 pub use train::{
     CallbacksConfig, CheckpointConfig, EarlyStoppingConfig, LossKind, MonitorMode, ReduceLrConfig,
