@@ -2,7 +2,7 @@
 //! an error naming the key that is wrong.
 
 use strata::Device;
-use strata::config::{Config, OptimizerKind};
+use strata_cli::config::{Config, OptimizerKind};
 use strata::layers::{LayerKind, LayerSpec};
 
 const VALID: &str = r#"
@@ -204,4 +204,69 @@ fn pool_options_reach_the_layer_and_count_include_pad_is_for_averages_only() {
         "type = \"maxpool2d\"\nkernel_size = 2\ncount_include_pad = false",
     ));
     assert!(e.contains("count_include_pad"), "{e}");
+}
+
+#[test]
+fn a_layer_table_reads_every_key_of_its_config_with_exact_paths() {
+    // `init` is a key of strata-layers' DenseConfig that this crate never names.
+    let c = Config::from_toml_str(
+        &VALID.replace("units = 10", "units = 10\ninit = \"he_uniform\"\nrepeat = 2"),
+        "ok.toml",
+    )
+    .unwrap();
+    let arch = c.model.architecture(&c.file).unwrap();
+    let expected = strata::layers::Sequential::new()
+        .add(strata::layers::Conv2d::new(4, 3))
+        .add(strata::layers::Relu)
+        .add(strata::layers::MaxPool2d::new(2))
+        .add(strata::layers::Flatten)
+        .add(strata::layers::Dense::new(10).init(strata::layers::Init::HeUniform))
+        .add(strata::layers::Dense::new(10).init(strata::layers::Init::HeUniform));
+    assert_eq!(arch.layers, expected.layers);
+    assert_eq!(arch.input_shape, Some(vec![1, 28, 28]));
+
+    let e = error_of(&VALID.replace("kernel_size = 3", "kernel_size = [3, 5, 7]"));
+    assert!(
+        e.starts_with("bad.toml: model.layers[0].kernel_size: "),
+        "{e}"
+    );
+    let e = error_of(&VALID.replace("units = 10", "units = 10\ninit = \"he\""));
+    assert!(
+        e.starts_with("bad.toml: model.layers[3].init: unknown value \"he\""),
+        "{e}"
+    );
+    let e = error_of(&VALID.replace("filters = 4\nkernel_size = 3\n", ""));
+    assert_eq!(
+        e,
+        "bad.toml: model.layers[0].filters: missing key (conv2d needs filters, kernel_size)"
+    );
+    let e = error_of(&VALID.replace("[[model.layers]]\ntype = \"flatten\"", "[[model.layers]]"));
+    assert_eq!(e, "bad.toml: model.layers[2].type: missing key");
+}
+
+#[test]
+fn the_conveniences_activation_and_repeat_are_checked() {
+    let c = Config::from_toml_str(
+        &VALID.replace("activation = \"relu\"", "activation = \"leaky_relu\""),
+        "ok.toml",
+    )
+    .unwrap();
+    let layers = c.model.layers(&c.file).unwrap();
+    assert_eq!(
+        layers[0].activation.as_ref().unwrap().kind(),
+        Some(LayerKind::LeakyRelu)
+    );
+    let e = error_of(&VALID.replace("activation = \"relu\"", "activation = \"flatten\""));
+    assert_eq!(
+        e,
+        "bad.toml: model.layers[0].activation: unknown value \"flatten\"; expected relu, \
+         sigmoid, tanh, gelu, elu, leaky_relu, softmax"
+    );
+    let e = error_of(&VALID.replace("units = 10", "units = 10\nrepeat = 0"));
+    assert_eq!(e, "bad.toml: model.layers[3].repeat: expected at least 1, found 0");
+    let e = error_of(&VALID.replace("units = 10", "units = 10\nrepeat = \"x\""));
+    assert!(
+        e.starts_with("bad.toml: model.layers[3].repeat: expected a non-negative integer"),
+        "{e}"
+    );
 }

@@ -104,10 +104,11 @@ fn deserialize_kind_defaults(kind: LayerKind, file: &Path, key: &str) -> Result<
 /// serde's error reading a `kind` table at `key`, in this file's words: a key the kind does
 /// not take, a key it needs; anything else as every other config error.
 fn explain(kind: LayerKind, key: &str, path: &str, message: &str, file: &Path) -> strata_core::Error {
-    let field = path.strip_prefix(key).and_then(|p| p.strip_prefix('.'));
-    let direct = field.filter(|f| !f.contains(['.', '[']));
-    if let (Some(field), Some(rest)) = (direct, message.strip_prefix("unknown field `")) {
-        let takes = match rest.split_once(", expected ") {
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, list)) = rest.split_once('`')
+        && (path == key || path.strip_prefix(key) == Some(&format!(".{field}")))
+    {
+        let takes = match list.split_once(", expected ") {
             Some((_, list)) => format!(
                 "it takes {}",
                 list.trim_start_matches("one of ").replace('`', "")
