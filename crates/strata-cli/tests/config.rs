@@ -2,8 +2,8 @@
 //! an error naming the key that is wrong.
 
 use strata::Device;
-use strata_cli::config::{Config, OptimizerKind};
 use strata::layers::{LayerKind, LayerSpec};
+use strata_cli::config::{Config, OptimizerKind};
 
 const VALID: &str = r#"
 [data]
@@ -57,7 +57,10 @@ fn a_valid_file_reads_into_its_values() {
     assert_eq!(c.data.batch_size, 64);
     let layers = c.model.layers(&c.file).unwrap();
     assert_eq!(layers[0].layer.kind(), Some(LayerKind::Conv2d));
-    assert_eq!(layers[0].activation.as_ref().unwrap().kind(), Some(LayerKind::Relu));
+    assert_eq!(
+        layers[0].activation.as_ref().unwrap().kind(),
+        Some(LayerKind::Relu)
+    );
     assert_eq!(c.optimizer.kind, OptimizerKind::Adam);
     assert_eq!(c.train.epochs, 2);
     assert_eq!(c.callbacks.early_stopping.as_ref().unwrap().patience, 2);
@@ -210,7 +213,10 @@ fn pool_options_reach_the_layer_and_count_include_pad_is_for_averages_only() {
 fn a_layer_table_reads_every_key_of_its_config_with_exact_paths() {
     // `init` is a key of strata-layers' DenseConfig that this crate never names.
     let c = Config::from_toml_str(
-        &VALID.replace("units = 10", "units = 10\ninit = \"he_uniform\"\nrepeat = 2"),
+        &VALID.replace(
+            "units = 10",
+            "units = 10\ninit = \"he_uniform\"\nrepeat = 2",
+        ),
         "ok.toml",
     )
     .unwrap();
@@ -263,7 +269,10 @@ fn the_conveniences_activation_and_repeat_are_checked() {
          sigmoid, tanh, gelu, elu, leaky_relu, softmax"
     );
     let e = error_of(&VALID.replace("units = 10", "units = 10\nrepeat = 0"));
-    assert_eq!(e, "bad.toml: model.layers[3].repeat: expected at least 1, found 0");
+    assert_eq!(
+        e,
+        "bad.toml: model.layers[3].repeat: expected at least 1, found 0"
+    );
     let e = error_of(&VALID.replace("units = 10", "units = 10\nrepeat = \"x\""));
     assert!(
         e.starts_with("bad.toml: model.layers[3].repeat: expected a non-negative integer"),

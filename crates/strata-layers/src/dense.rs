@@ -353,7 +353,10 @@ mod tests {
     fn zero_units_or_scalar_samples_are_refused_at_build() {
         let mut ctx = BuildContext::new(Device::best(), 0);
         let e = Dense::new(0).build(&[3], &mut ctx).unwrap_err().to_string();
-        assert!(e.contains("Dense(0)") && e.contains("at least one unit"), "{e}");
+        assert!(
+            e.contains("Dense(0)") && e.contains("at least one unit"),
+            "{e}"
+        );
         let e = Dense::new(2).build(&[], &mut ctx).unwrap_err().to_string();
         assert!(e.contains("add Flatten"), "{e}");
     }

@@ -364,7 +364,10 @@ mod tests {
         let e = serde_json::from_str::<LayerSpec>(r#"{"units":3}"#).unwrap_err();
         assert!(e.to_string().contains("missing field `type`"), "{e}");
         let e = serde_json::from_str::<LayerSpec>(r#"{"type":"relu","alpha":1}"#).unwrap_err();
-        assert!(e.to_string().starts_with("relu: unknown field `alpha`"), "{e}");
+        assert!(
+            e.to_string().starts_with("relu: unknown field `alpha`"),
+            "{e}"
+        );
     }
 
     #[test]

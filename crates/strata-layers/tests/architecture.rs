@@ -35,14 +35,10 @@ fn image_model() -> SequentialConfig {
         .add(Dense::new(5).bias_init(Init::Constant(0.25)))
         .add(LeakyRelu::new(0.2))
         .add(Dropout::new(0.3))
-        .add(
-            Dense::new(3)
-                .with_bias(false)
-                .init(Init::Uniform {
-                    low: -0.1,
-                    high: 0.1,
-                }),
-        )
+        .add(Dense::new(3).with_bias(false).init(Init::Uniform {
+            low: -0.1,
+            high: 0.1,
+        }))
         .add(Softmax)
 }
 
@@ -65,7 +61,12 @@ fn sequence_model() -> SequentialConfig {
 
 fn recurrent_model() -> SequentialConfig {
     Sequential::new()
-        .add(Lstm::new(5).return_sequences(true).num_layers(2).dropout(0.1))
+        .add(
+            Lstm::new(5)
+                .return_sequences(true)
+                .num_layers(2)
+                .dropout(0.1),
+        )
         .add(Gru::new(3).bidirectional(true).return_sequences(true))
         .add(SimpleRnn::new(4).return_sequences(true))
         .add(Flatten)

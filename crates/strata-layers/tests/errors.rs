@@ -31,7 +31,10 @@ fn a_layer_refusing_its_input_at_build_names_the_layer_and_both_shapes() {
         .unwrap_err()
         .to_string();
     assert!(text.contains("layer 1 (conv2d)"), "{text}");
-    assert!(text.contains("[channels, height, width]") && text.contains("[784]"), "{text}");
+    assert!(
+        text.contains("[channels, height, width]") && text.contains("[784]"),
+        "{text}"
+    );
 }
 
 #[test]

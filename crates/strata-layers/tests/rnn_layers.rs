@@ -97,11 +97,6 @@ fn token_ids_outside_the_vocabulary_are_an_error() {
         err.contains("token id 12 at position 2 is outside the vocabulary of 10"),
         "{err}"
     );
-    let row0 = e
-        .weight()
-        .narrow(0, 0, 1)
-        .unwrap()
-        .to_vec()
-        .unwrap();
+    let row0 = e.weight().narrow(0, 0, 1).unwrap().to_vec().unwrap();
     assert_eq!(row0, vec![0.0; 4], "padding row starts at zero");
 }

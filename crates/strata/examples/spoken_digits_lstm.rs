@@ -171,7 +171,9 @@ fn run() -> Result<()> {
 
     let device = args.device;
     let mut ctx = BuildContext::new(device, args.seed);
-    let lstm = Lstm::new(96).bidirectional(true).build(&[1, COEFFS], &mut ctx)?;
+    let lstm = Lstm::new(96)
+        .bidirectional(true)
+        .build(&[1, COEFFS], &mut ctx)?;
     let head = Dense::new(10).build(&lstm.output_shape(&[1, COEFFS])?, &mut ctx)?;
     let model = DigitLstm { lstm, head };
     let params = model.parameters();

@@ -4,7 +4,9 @@
 //! directions, full-length and packed ragged batches.
 
 use serde_json::Value;
-use strata::layers::{BuildContext, Gru, LayerConfig, Lstm, Mode, Module, RnnOutput, RnnState, SimpleRnn};
+use strata::layers::{
+    BuildContext, Gru, LayerConfig, Lstm, Mode, Module, RnnOutput, RnnState, SimpleRnn,
+};
 use strata::{Result, Tensor};
 
 mod common;
@@ -58,9 +60,27 @@ fn check_case(case: &Value) {
     );
     let (sample, ctx) = (&[steps, i], &mut BuildContext::new(DEV, 0));
     let mut layer = match kind {
-        "rnn" => Layer::Rnn(SimpleRnn::new(h).num_layers(layers).bidirectional(bi).build(sample, ctx).unwrap()),
-        "lstm" => Layer::Lstm(Lstm::new(h).num_layers(layers).bidirectional(bi).build(sample, ctx).unwrap()),
-        _ => Layer::Gru(Gru::new(h).num_layers(layers).bidirectional(bi).build(sample, ctx).unwrap()),
+        "rnn" => Layer::Rnn(
+            SimpleRnn::new(h)
+                .num_layers(layers)
+                .bidirectional(bi)
+                .build(sample, ctx)
+                .unwrap(),
+        ),
+        "lstm" => Layer::Lstm(
+            Lstm::new(h)
+                .num_layers(layers)
+                .bidirectional(bi)
+                .build(sample, ctx)
+                .unwrap(),
+        ),
+        _ => Layer::Gru(
+            Gru::new(h)
+                .num_layers(layers)
+                .bidirectional(bi)
+                .build(sample, ctx)
+                .unwrap(),
+        ),
     };
     for (name, p) in case["params"].as_object().unwrap() {
         let shape: Vec<usize> = p["shape"]

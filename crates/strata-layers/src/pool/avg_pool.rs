@@ -58,7 +58,10 @@ mod tests {
         .unwrap();
         let y = AvgPool2d::new(2).forward(&x, Mode::Eval).unwrap();
         assert_eq!(y.to_vec().unwrap(), vec![2.5, 4.5, 10.5, 12.5]);
-        assert_eq!(AvgPool1d::new(3).output_shape(&[2, 10]).unwrap(), vec![2, 3]);
+        assert_eq!(
+            AvgPool1d::new(3).output_shape(&[2, 10]).unwrap(),
+            vec![2, 3]
+        );
     }
 
     #[test]

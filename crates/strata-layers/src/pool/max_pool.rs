@@ -233,13 +233,20 @@ mod tests {
         let p: MaxPool2d =
             serde_json::from_str(r#"{"kernel_size": [3, 2], "stride": 2, "ceil_mode": true}"#)
                 .unwrap();
-        assert_eq!(p, MaxPool2d::new(3).kernel_size([3, 2]).stride(2).ceil_mode(true));
+        assert_eq!(
+            p,
+            MaxPool2d::new(3)
+                .kernel_size([3, 2])
+                .stride(2)
+                .ceil_mode(true)
+        );
         assert_eq!(
             serde_json::to_string(&MaxPool2d::new(2)).unwrap(),
             r#"{"kernel_size":2,"padding":0,"ceil_mode":false}"#
         );
-        let e = serde_json::from_str::<MaxPool1d>(r#"{"kernel_size": 2, "count_include_pad": true}"#)
-            .unwrap_err();
+        let e =
+            serde_json::from_str::<MaxPool1d>(r#"{"kernel_size": 2, "count_include_pad": true}"#)
+                .unwrap_err();
         assert!(e.to_string().contains("count_include_pad"), "{e}");
     }
 }

@@ -259,12 +259,7 @@ impl Recurrent {
             .parameters()
             .iter()
             .position(|p| p.name() == name)
-            .ok_or_else(|| {
-                Error::invalid(
-                    self.kind(),
-                    format!("no parameter named {name}"),
-                )
-            })?;
+            .ok_or_else(|| Error::invalid(self.kind(), format!("no parameter named {name}")))?;
         let w = &mut self.weights[position / 4];
         let slot = match position % 4 {
             0 => &mut w.w_ih,
@@ -403,11 +398,7 @@ impl Recurrent {
                 if keep_output || layer + 1 < num_layers {
                     outputs.push(packed.narrow(1, 0, steps)?);
                 }
-                h_n.push(
-                    packed
-                        .narrow(1, steps, 1)?
-                        .reshape([1, batch, hidden])?,
-                );
+                h_n.push(packed.narrow(1, steps, 1)?.reshape([1, batch, hidden])?);
                 if self.cell.has_cell_state() {
                     c_n.push(
                         packed
@@ -448,6 +439,7 @@ impl Recurrent {
         let first = (self.config.num_layers - 1) * d;
         let last = h_n.narrow(0, first, d)?;
         let batch = last.dims()[1];
-        last.permute(&[1, 0, 2])?.reshape([batch, d * self.config.hidden])
+        last.permute(&[1, 0, 2])?
+            .reshape([batch, d * self.config.hidden])
     }
 }

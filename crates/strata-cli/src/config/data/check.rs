@@ -11,7 +11,6 @@ use super::schema::{DataConfig, SourceKind, Task};
 use crate::config::error::key_error;
 
 impl DataConfig {
-
     pub(super) fn check(&self, file: &Path) -> Result<()> {
         let fraction = |key: &str, v: f64| {
             if (0.0..1.0).contains(&v) {

@@ -15,7 +15,6 @@ use super::steps::{categorical_imputer, encoder, numeric_step};
 use crate::config::error::key_error;
 
 impl DataConfig {
-
     fn read_table(&self, file: &Path, base: &Path) -> Result<(Table, PathBuf)> {
         let path = self.resolve_path(file, base)?;
         if !path.exists() {

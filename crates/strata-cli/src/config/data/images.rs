@@ -12,7 +12,6 @@ use super::schema::{DataConfig, SourceKind, StepKind, Task};
 use crate::config::error::key_error;
 
 impl DataConfig {
-
     pub(super) fn prepare_images(
         &self,
         file: &Path,

@@ -103,7 +103,13 @@ fn deserialize_kind_defaults(kind: LayerKind, file: &Path, key: &str) -> Result<
 
 /// serde's error reading a `kind` table at `key`, in this file's words: a key the kind does
 /// not take, a key it needs; anything else as every other config error.
-fn explain(kind: LayerKind, key: &str, path: &str, message: &str, file: &Path) -> strata_core::Error {
+fn explain(
+    kind: LayerKind,
+    key: &str,
+    path: &str,
+    message: &str,
+    file: &Path,
+) -> strata_core::Error {
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some((field, list)) = rest.split_once('`')
         && (path == key || path.strip_prefix(key) == Some(&format!(".{field}")))
