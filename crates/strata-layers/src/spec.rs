@@ -110,6 +110,15 @@ macro_rules! layer_kinds {
                 }
             }
 
+            /// A short name for messages: the kind (`"dense"`), or the built layer's
+            /// description.
+            pub fn describe(&self) -> String {
+                match self {
+                    $(LayerSpec::$variant(_) => $name.to_string(),)*
+                    LayerSpec::Built(b) => b.0.kind(),
+                }
+            }
+
             /// Builds the layer for the per-sample input shape `input`.
             pub fn build(&self, input: &[usize], ctx: &mut BuildContext) -> Result<Box<dyn Module>> {
                 match self {
@@ -191,17 +200,6 @@ impl LayerKind {
 impl fmt::Display for LayerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl LayerSpec {
-    /// A short name for messages: the kind (`"dense"`), or the built layer's description.
-    pub fn describe(&self) -> String {
-        match (self.kind(), self) {
-            (Some(kind), _) => kind.name().to_string(),
-            (None, LayerSpec::Built(b)) => b.0.kind(),
-            (None, _) => "layer".to_string(),
-        }
     }
 }
 
