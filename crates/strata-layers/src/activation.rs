@@ -1,9 +1,11 @@
 //! Activation layers: elementwise nonlinearities and softmax over the last axis. None has
-//! parameters; each keeps the input shape.
+//! parameters; each keeps the input shape and is its own config (`Relu` builds `Relu`).
 
+use serde::{Deserialize, Serialize};
 use strata_core::{Error, Param, Result, Tensor};
 
-use crate::module::{BuildContext, Mode, Module};
+use crate::config_serde::empty_table_serde;
+use crate::module::{Mode, Module, own_config};
 
 /// Defines a parameterless elementwise activation as a unit struct calling one tensor op.
 macro_rules! unit_activation {
@@ -12,8 +14,11 @@ macro_rules! unit_activation {
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         pub struct $name;
 
+        empty_table_serde!($name);
+        own_config!($name);
+
         impl Module for $name {
-            fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+            fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
                 Ok(input.to_vec())
             }
             fn forward(&self, x: &Tensor, _mode: Mode) -> Result<Tensor> {
@@ -55,8 +60,10 @@ unit_activation!(
 );
 
 /// Leaky ReLU: `x` for positive `x`, else `alpha · x`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LeakyRelu {
+    #[serde(default = "LeakyRelu::default_alpha")]
     alpha: f32,
 }
 
@@ -71,15 +78,21 @@ impl LeakyRelu {
     }
 }
 
+impl LeakyRelu {
+    fn default_alpha() -> f32 {
+        0.01
+    }
+}
+
 impl Default for LeakyRelu {
     /// PyTorch's default negative slope, 0.01.
     fn default() -> Self {
-        LeakyRelu::new(0.01)
+        LeakyRelu::new(LeakyRelu::default_alpha())
     }
 }
 
 impl Module for LeakyRelu {
-    fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
     }
     fn forward(&self, x: &Tensor, _mode: Mode) -> Result<Tensor> {
@@ -94,8 +107,10 @@ impl Module for LeakyRelu {
 }
 
 /// Exponential linear unit: `x` for positive `x`, else `alpha · (e^x − 1)`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Elu {
+    #[serde(default = "Elu::default_alpha")]
     alpha: f32,
 }
 
@@ -110,15 +125,21 @@ impl Elu {
     }
 }
 
+impl Elu {
+    fn default_alpha() -> f32 {
+        1.0
+    }
+}
+
 impl Default for Elu {
     /// PyTorch's default, `alpha = 1`.
     fn default() -> Self {
-        Elu::new(1.0)
+        Elu::new(Elu::default_alpha())
     }
 }
 
 impl Module for Elu {
-    fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
     }
     fn forward(&self, x: &Tensor, _mode: Mode) -> Result<Tensor> {
@@ -138,8 +159,11 @@ impl Module for Elu {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Softmax;
 
+empty_table_serde!(Softmax);
+own_config!(LeakyRelu, Elu, Softmax);
+
 impl Module for Softmax {
-    fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         if input.is_empty() {
             return Err(Error::shape(
                 "Softmax",
@@ -162,6 +186,7 @@ impl Module for Softmax {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::module::{BuildContext, LayerConfig};
     use strata_core::Device;
 
     fn apply(m: &dyn Module, v: &[f32]) -> Vec<f32> {
@@ -194,9 +219,8 @@ mod tests {
 
     #[test]
     fn activations_keep_the_input_shape() {
-        let mut ctx = BuildContext::new(Device::best(), 0);
-        assert_eq!(Tanh.build(&[3, 4], &mut ctx).unwrap(), vec![3, 4]);
-        assert_eq!(Softmax.build(&[10], &mut ctx).unwrap(), vec![10]);
+        assert_eq!(Tanh.output_shape(&[3, 4]).unwrap(), vec![3, 4]);
+        assert_eq!(Softmax.output_shape(&[10]).unwrap(), vec![10]);
     }
 
     #[test]
@@ -205,6 +229,22 @@ mod tests {
             Softmax
                 .build(&[], &mut BuildContext::new(Device::best(), 0))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn configs_are_empty_tables_or_the_slope() {
+        assert_eq!(serde_json::to_string(&Relu).unwrap(), "{}");
+        assert_eq!(serde_json::from_str::<Gelu>("{}").unwrap(), Gelu);
+        let e = serde_json::from_str::<Relu>(r#"{"alpha": 1}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `alpha`"), "{e}");
+        assert_eq!(
+            serde_json::from_str::<LeakyRelu>("{}").unwrap(),
+            LeakyRelu::default()
+        );
+        assert_eq!(
+            serde_json::from_str::<Elu>(r#"{"alpha": 0.5}"#).unwrap(),
+            Elu::new(0.5)
         );
     }
 

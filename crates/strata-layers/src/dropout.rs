@@ -2,13 +2,42 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde::{Deserialize, Serialize};
 use strata_backend::random::derive_seed;
 use strata_core::{Error, Param, Result, Tensor};
 
-use crate::module::{BuildContext, Mode, Module, check_rng_state_len};
+use crate::module::{BuildContext, LayerConfig, Mode, Module, check_rng_state_len};
+
+/// The settings of a [`Dropout`] layer (`type = "dropout"` in a config): the drop
+/// probability `p`, which must be in `[0, 1)` (checked at build).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutConfig {
+    /// The drop probability.
+    pub p: f32,
+}
+
+impl LayerConfig for DropoutConfig {
+    type Layer = Dropout;
+
+    fn build(&self, _input: &[usize], ctx: &mut BuildContext) -> Result<Dropout> {
+        if !(0.0..1.0).contains(&self.p) {
+            return Err(Error::invalid(
+                format!("Dropout({})", self.p),
+                format!("p must be in [0, 1); got {}", self.p),
+            ));
+        }
+        Ok(Dropout {
+            p: self.p,
+            base_seed: AtomicU64::new(ctx.next_seed()),
+            calls: AtomicU64::new(0),
+        })
+    }
+}
 
 /// Zeroes each element with probability `p` during training and scales the others by
-/// `1 / (1 − p)`, so evaluation (the identity) needs no rescaling.
+/// `1 / (1 − p)`, so evaluation (the identity) needs no rescaling. Built from a
+/// [`DropoutConfig`] (`Dropout::new(0.2)`).
 ///
 /// Masks are reproducible: the layer takes a base seed from the [`BuildContext`] and counts its
 /// training forwards; the `n`-th forward draws its mask from the stream
@@ -20,21 +49,18 @@ use crate::module::{BuildContext, Mode, Module, check_rng_state_len};
 #[derive(Debug)]
 pub struct Dropout {
     p: f32,
-    built: bool,
     // Atomic so that `Module::set_rng_state` (a `&self` method) can restore it.
     base_seed: AtomicU64,
     calls: AtomicU64,
 }
 
 impl Dropout {
-    /// Dropout with drop probability `p`, which must be in `[0, 1)` (checked at build).
-    pub fn new(p: f32) -> Self {
-        Dropout {
-            p,
-            built: false,
-            base_seed: AtomicU64::new(0),
-            calls: AtomicU64::new(0),
-        }
+    /// The config of dropout with drop probability `p`, which must be in `[0, 1)` (checked at
+    /// build).
+    // The Keras spelling users look for; the built layer comes from `LayerConfig::build`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(p: f32) -> DropoutConfig {
+        DropoutConfig { p }
     }
 
     /// The drop probability.
@@ -51,42 +77,16 @@ impl Dropout {
     pub fn set_seed_state(&self, state: u64) {
         self.calls.store(state, Ordering::Relaxed);
     }
-
-    fn check_p(&self) -> Result<()> {
-        if (0.0..1.0).contains(&self.p) {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                self.kind(),
-                format!("p must be in [0, 1); got {}", self.p),
-            ))
-        }
-    }
 }
 
 impl Module for Dropout {
-    fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
-        self.check_p()?;
-        if !self.built {
-            self.base_seed.store(ctx.next_seed(), Ordering::Relaxed);
-            self.built = true;
-        }
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(input.to_vec())
     }
 
     fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
         if !mode.is_train() {
             return Ok(x.clone());
-        }
-        self.check_p()?;
-        if !self.built {
-            return Err(Error::invalid(
-                "forward",
-                format!(
-                    "{} was not built: call Sequential::build or Module::build so it gets its seed",
-                    self.kind()
-                ),
-            ));
         }
         let base = self.base_seed.load(Ordering::Relaxed);
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
@@ -120,10 +120,9 @@ mod tests {
     use strata_core::Device;
 
     fn built(p: f32, seed: u64) -> Dropout {
-        let mut d = Dropout::new(p);
-        d.build(&[100], &mut BuildContext::new(Device::best(), seed))
-            .unwrap();
-        d
+        Dropout::new(p)
+            .build(&[100], &mut BuildContext::new(Device::best(), seed))
+            .unwrap()
     }
 
     fn ones() -> Tensor {
@@ -188,15 +187,23 @@ mod tests {
 
     #[test]
     fn p_outside_zero_one_is_rejected_at_build() {
-        let mut d = Dropout::new(1.0);
-        assert!(
-            d.build(&[3], &mut BuildContext::new(Device::best(), 0))
-                .is_err()
-        );
+        for p in [1.0, -0.1, f32::NAN] {
+            let e = Dropout::new(p)
+                .build(&[3], &mut BuildContext::new(Device::best(), 0))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("[0, 1)"), "{e}");
+        }
     }
 
     #[test]
-    fn training_forward_before_build_is_an_error() {
-        assert!(Dropout::new(0.5).forward(&ones(), Mode::Train).is_err());
+    fn each_build_draws_its_base_seed_from_the_context() {
+        let mut ctx = BuildContext::new(Device::best(), 3);
+        let (a, b) = (
+            Dropout::new(0.5).build(&[3], &mut ctx).unwrap(),
+            Dropout::new(0.5).build(&[3], &mut ctx).unwrap(),
+        );
+        assert_ne!(a.rng_state()[0], b.rng_state()[0]);
+        assert_eq!((a.rng_state()[1], b.rng_state()[1]), (0, 0));
     }
 }

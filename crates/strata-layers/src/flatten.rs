@@ -2,15 +2,19 @@
 
 use strata_core::{Error, Param, Result, Tensor};
 
-use crate::module::{BuildContext, Mode, Module};
+use crate::config_serde::empty_table_serde;
+use crate::module::{Mode, Module, own_config};
 
 /// Reshapes `[batch, d1, d2, ...]` to `[batch, d1·d2·...]` (a free view; gradients flow back
-/// reshaped). Typically sits between convolutional and dense layers.
+/// reshaped). Typically sits between convolutional and dense layers. Its own config.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Flatten;
 
+empty_table_serde!(Flatten);
+own_config!(Flatten);
+
 impl Module for Flatten {
-    fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         Ok(vec![input.iter().product()])
     }
 
@@ -39,9 +43,8 @@ mod tests {
     use strata_core::Device;
 
     #[test]
-    fn build_multiplies_the_sample_dims() {
-        let mut ctx = BuildContext::new(Device::best(), 0);
-        assert_eq!(Flatten.build(&[1, 28, 28], &mut ctx).unwrap(), vec![784]);
+    fn output_shape_multiplies_the_sample_dims() {
+        assert_eq!(Flatten.output_shape(&[1, 28, 28]).unwrap(), vec![784]);
     }
 
     #[test]

@@ -6,10 +6,13 @@
 //! device. Formulas follow PyTorch's `torch.nn.init` (normal variants are plain, not truncated,
 //! normals, as in PyTorch).
 
+use serde::{Deserialize, Serialize};
 use strata_core::{Device, Error, Result, Tensor};
 
-/// How to fill a new parameter tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// How to fill a new parameter tensor. In a config: `init = "he_uniform"`,
+/// `init = { constant = 0.5 }`, `init = { uniform = { low = -0.1, high = 0.1 } }`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Init {
     /// All zeros.
     Zeros,

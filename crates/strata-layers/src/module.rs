@@ -1,7 +1,9 @@
-//! The `Module` trait every layer implements, the train/eval [`Mode`], and the
-//! [`BuildContext`] that hands layers their device and seeds when they create parameters.
+//! The two contracts every layer meets: a [`LayerConfig`] (plain serde data, the layer's
+//! settings) builds a [`Module`] (the layer with its parameters) for a per-sample input shape,
+//! with a [`BuildContext`] handing out the device and seeds; plus the train/eval [`Mode`].
 //!
-//! This file owns the contract only; layers live in their own files.
+//! This file owns the contracts only; layers live in their own files, and the list of layer
+//! kinds a config file can name lives in `spec.rs`.
 
 use strata_backend::random::derive_seed;
 use strata_core::{Device, Param, Result, Tensor};
@@ -63,18 +65,54 @@ impl BuildContext {
     }
 }
 
-/// A layer or a container of layers.
+/// A layer's settings: plain data (serde) that builds the layer for a per-sample input shape.
 ///
-/// A module is created unbuilt, knowing only its own settings (`Dense::new(128)`); `build`
-/// is given the per-sample input shape (no batch dimension), creates the parameters and
-/// returns the per-sample output shape, so input sizes are inferred (like Keras). `forward`
-/// takes a batch: its input has a leading batch dimension.
+/// `Dense::new(128)` is a [`crate::DenseConfig`]; [`LayerConfig::build`] is given the
+/// per-sample input shape (no batch dimension) and creates the layer with its parameters, so
+/// input sizes are inferred (like Keras) and a built layer always has its parameters. Layers
+/// without parameters (`Relu`, `Flatten`, pools) are their own config.
+pub trait LayerConfig: Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// The layer this config builds.
+    type Layer: Module + 'static;
+
+    /// Creates the layer for the per-sample input shape `input`, drawing its parameters on
+    /// `ctx`'s device from `ctx`'s seed stream. Settings that cannot work (zero units, a
+    /// probability outside its range) and inputs the layer cannot take are errors naming the
+    /// layer and the shape.
+    fn build(&self, input: &[usize], ctx: &mut BuildContext) -> Result<Self::Layer>;
+}
+
+/// Makes a layer without parameters its own config: building checks the input shape (through
+/// `Module::output_shape`) and returns a copy.
+macro_rules! own_config {
+    ($($name:ident),* $(,)?) => {$(
+        impl $crate::module::LayerConfig for $name {
+            type Layer = $name;
+            fn build(
+                &self,
+                input: &[usize],
+                _ctx: &mut $crate::module::BuildContext,
+            ) -> strata_core::Result<$name> {
+                $crate::module::Module::output_shape(self, input)?;
+                Ok(self.clone())
+            }
+        }
+    )*};
+}
+
+pub(crate) use own_config;
+
+/// A built layer or a container of layers.
+///
+/// Modules come from a [`LayerConfig`] (or, for a layer holding given tensors, a constructor
+/// such as `Dense::from_tensors`). `forward` takes a batch: its input has a leading batch
+/// dimension.
 pub trait Module: Send + Sync {
-    /// Creates the parameters for a per-sample input shape (no batch dimension) and returns the
-    /// per-sample output shape. Layers without parameters just compute the shape and validate
-    /// it. Building a module that is already built keeps its parameters and only checks that
-    /// `input` fits them.
-    fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>>;
+    /// The per-sample output shape for the per-sample input shape `input` (no batch
+    /// dimension), or an error naming the layer when `input` does not fit it (a `Dense` built
+    /// for 784 features given 100). This is how a stack infers shapes, and how a layer used a
+    /// second time checks its new input.
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>>;
 
     /// Applies the module to a batch `x` (leading batch dimension) in `mode`.
     fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor>;

@@ -1,16 +1,21 @@
 //! `Permute`: reorders the per-sample axes (Keras' `Permute`), e.g. `[seq_len, features]` to
 //! the `[channels, length]` a `Conv1d` reads.
 
+use serde::{Deserialize, Serialize};
 use strata_core::{Error, Param, Result, Tensor};
 
-use crate::module::{BuildContext, Mode, Module};
+use crate::module::{Mode, Module, own_config};
 
 /// Reorders the axes of each sample; the batch axis stays first. `Permute::new(&[1, 0])` turns
-/// per-sample `[T, D]` into `[D, T]` (an `Embedding` output into `Conv1d` input).
-#[derive(Debug, Clone)]
+/// per-sample `[T, D]` into `[D, T]` (an `Embedding` output into `Conv1d` input). Its own
+/// config (`{ type = "permute", axes = [1, 0] }`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Permute {
     axes: Vec<usize>,
 }
+
+own_config!(Permute);
 
 impl Permute {
     /// Output axis `i` is input axis `axes[i]`, counting per-sample axes from 0.
@@ -42,7 +47,7 @@ impl Permute {
 }
 
 impl Module for Permute {
-    fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         self.check(input.len())?;
         Ok(self.axes.iter().map(|&a| input[a]).collect())
     }
@@ -69,13 +74,14 @@ impl Module for Permute {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::module::{BuildContext, LayerConfig};
     use strata_core::Device;
 
     #[test]
     fn swaps_sequence_and_feature_axes() {
-        let mut p = Permute::new(&[1, 0]);
         let mut ctx = BuildContext::new(Device::Cpu, 0);
-        assert_eq!(p.build(&[5, 3], &mut ctx).unwrap(), vec![3, 5]);
+        let p = Permute::new(&[1, 0]).build(&[5, 3], &mut ctx).unwrap();
+        assert_eq!(p.output_shape(&[5, 3]).unwrap(), vec![3, 5]);
         let x =
             Tensor::from_vec((0..6).map(|v| v as f32).collect(), [1, 2, 3], &Device::Cpu).unwrap();
         let y = p.forward(&x, Mode::Eval).unwrap();

@@ -10,8 +10,8 @@ pub struct SummaryRow {
     pub index: usize,
     /// The layer's [`crate::Module::kind`], e.g. `"Dense(128)"`.
     pub kind: String,
-    /// Per-sample output shape (no batch dimension); `None` before the model is built.
-    pub output_shape: Option<Vec<usize>>,
+    /// Per-sample output shape (no batch dimension).
+    pub output_shape: Vec<usize>,
     /// Number of trainable scalars.
     pub params: usize,
     /// Number of non-trainable saved scalars (buffers).
@@ -29,19 +29,19 @@ pub struct SummaryRow {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
-    input_shape: Option<Vec<usize>>,
+    input_shape: Vec<usize>,
     rows: Vec<SummaryRow>,
 }
 
 impl Summary {
-    /// A summary of a model built for the per-sample `input_shape` (`None` if unbuilt).
-    pub fn new(input_shape: Option<Vec<usize>>, rows: Vec<SummaryRow>) -> Self {
+    /// A summary of a model built for the per-sample `input_shape`.
+    pub fn new(input_shape: Vec<usize>, rows: Vec<SummaryRow>) -> Self {
         Summary { input_shape, rows }
     }
 
     /// The per-sample input shape the model was built for.
-    pub fn input_shape(&self) -> Option<&[usize]> {
-        self.input_shape.as_deref()
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
     }
 
     /// One row per layer.
@@ -50,9 +50,9 @@ impl Summary {
     }
 
     /// The per-sample output shape of the last layer (of the input for an empty model).
-    pub fn output_shape(&self) -> Option<&[usize]> {
+    pub fn output_shape(&self) -> &[usize] {
         match self.rows.last() {
-            Some(row) => row.output_shape.as_deref(),
+            Some(row) => &row.output_shape,
             None => self.input_shape(),
         }
     }
@@ -74,15 +74,12 @@ impl Summary {
 }
 
 /// A per-sample shape with the batch dimension shown as `None`, Python tuple style.
-fn batch_shape(shape: Option<&[usize]>) -> String {
-    match shape {
-        None => "?".to_string(),
-        Some([]) => "(None,)".to_string(),
-        Some(dims) => {
-            let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
-            format!("(None, {})", dims.join(", "))
-        }
+fn batch_shape(shape: &[usize]) -> String {
+    if shape.is_empty() {
+        return "(None,)".to_string();
     }
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("(None, {})", dims.join(", "))
 }
 
 /// `1234567` as `1,234,567`.
@@ -108,7 +105,7 @@ impl fmt::Display for Summary {
                 [
                     r.index.to_string(),
                     r.kind.clone(),
-                    batch_shape(r.output_shape.as_deref()),
+                    batch_shape(&r.output_shape),
                     with_thousands(r.params + r.buffers),
                 ]
             })
@@ -171,7 +168,7 @@ mod tests {
         SummaryRow {
             index,
             kind: kind.to_string(),
-            output_shape: Some(shape.to_vec()),
+            output_shape: shape.to_vec(),
             params,
             buffers: 0,
         }
@@ -188,16 +185,15 @@ mod tests {
 
     #[test]
     fn shapes_show_the_batch_as_none() {
-        assert_eq!(batch_shape(Some(&[128])), "(None, 128)");
-        assert_eq!(batch_shape(Some(&[3, 4])), "(None, 3, 4)");
-        assert_eq!(batch_shape(Some(&[])), "(None,)");
-        assert_eq!(batch_shape(None), "?");
+        assert_eq!(batch_shape(&[128]), "(None, 128)");
+        assert_eq!(batch_shape(&[3, 4]), "(None, 3, 4)");
+        assert_eq!(batch_shape(&[]), "(None,)");
     }
 
     #[test]
     fn table_lists_every_layer_and_the_totals() {
         let s = Summary::new(
-            Some(vec![784]),
+            vec![784],
             vec![
                 row(0, "Dense(128)", &[128], 100_480),
                 row(1, "ReLU", &[128], 0),
@@ -210,6 +206,6 @@ mod tests {
         );
         assert!(text.contains("100,480"), "{text}");
         assert!(text.contains("Total params: 100,480"), "{text}");
-        assert_eq!(s.output_shape(), Some(&[128][..]));
+        assert_eq!(s.output_shape(), &[128]);
     }
 }

@@ -23,12 +23,18 @@ fn wrong_input_size_to_a_built_model_names_the_layer_and_both_sizes() {
 }
 
 #[test]
-fn forward_on_an_unbuilt_model_says_how_to_build_it() {
-    let model = Sequential::new().add(Dense::new(128));
-    let x = Tensor::zeros([1, 3], &dev()).unwrap();
-    let text = model.forward(&x, Mode::Eval).unwrap_err().to_string();
-    assert!(text.contains("Dense(128) was not built"), "{text}");
-    assert!(text.contains("Sequential::build"), "{text}");
+fn a_layer_refusing_its_input_at_build_names_the_layer_and_both_shapes() {
+    let text = Sequential::new()
+        .add(Flatten)
+        .add(Conv2d::new(4, 3))
+        .build(&[1, 28, 28], &dev(), 0)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("layer 1 (conv2d)"), "{text}");
+    assert!(
+        text.contains("[channels, height, width]") && text.contains("[784]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -40,7 +46,10 @@ fn build_error_names_the_layer_index_and_kind() {
         .build(&[3], &dev(), 0)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("layer 2 (Dense(0))"), "{err}");
+    assert!(
+        err.contains("layer 2 (dense): Dense(0): needs at least one unit"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -51,7 +60,7 @@ fn invalid_dropout_probability_is_refused_at_build() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("layer 0 (Dropout(1.5))") && err.contains("[0, 1)"),
+        err.contains("layer 0 (dropout): Dropout(1.5)") && err.contains("[0, 1)"),
         "{err}"
     );
 }

@@ -94,8 +94,7 @@ fn softmax_gradient_matches_finite_differences() {
 
 #[test]
 fn dropout_gradient_matches_finite_differences_with_a_fixed_mask() {
-    let mut dropout = Dropout::new(0.4);
-    dropout.build(&[8], &mut ctx()).unwrap();
+    let dropout = Dropout::new(0.4).build(&[8], &mut ctx()).unwrap();
     let x = input(&[3, 8], 11);
     dropout.set_seed_state(5);
     let y = dropout.forward(&x, Mode::Train).unwrap().to_vec().unwrap();
@@ -183,9 +182,9 @@ fn three_layer_sequential_gradients_match_finite_differences_end_to_end() {
     check(
         |xs| {
             let model = Sequential::new()
-                .add(Dense::from_tensors(xs[1].clone(), xs[2].clone())?)
+                .add_built(Dense::from_tensors(xs[1].clone(), xs[2].clone())?)
                 .add(Tanh)
-                .add(Dense::from_tensors(xs[3].clone(), xs[4].clone())?)
+                .add_built(Dense::from_tensors(xs[3].clone(), xs[4].clone())?)
                 .build(&[4], &Device::best(), 0)?;
             CrossEntropyLoss::new().forward(&model.forward(&xs[0], Mode::Train)?, &labels)
         },

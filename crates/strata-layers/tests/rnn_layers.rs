@@ -2,7 +2,9 @@
 //! user sees for bad input.
 
 use strata_core::{Device, Tensor};
-use strata_layers::{BuildContext, Embedding, Gru, Lstm, Mode, Module, RnnState, SimpleRnn};
+use strata_layers::{
+    BuildContext, Embedding, Gru, LayerConfig, Lstm, Mode, Module, RnnState, SimpleRnn,
+};
 
 fn ctx() -> BuildContext {
     BuildContext::new(Device::Cpu, 7)
@@ -10,8 +12,13 @@ fn ctx() -> BuildContext {
 
 #[test]
 fn bidirectional_two_layer_lstm_shapes_and_names_follow_pytorch() {
-    let mut l = Lstm::new(6).num_layers(2).bidirectional(true).dropout(0.3);
-    assert_eq!(l.build(&[5, 4], &mut ctx()).unwrap(), vec![12]);
+    let l = Lstm::new(6)
+        .num_layers(2)
+        .bidirectional(true)
+        .dropout(0.3)
+        .build(&[5, 4], &mut ctx())
+        .unwrap();
+    assert_eq!(l.output_shape(&[5, 4]).unwrap(), vec![12]);
     let names: Vec<String> = l
         .parameters()
         .iter()
@@ -36,16 +43,20 @@ fn bidirectional_two_layer_lstm_shapes_and_names_follow_pytorch() {
 
 #[test]
 fn return_sequences_gives_every_step() {
-    let mut g = Gru::new(3).return_sequences(true);
-    assert_eq!(g.build(&[7, 2], &mut ctx()).unwrap(), vec![7, 3]);
+    let g = Gru::new(3)
+        .return_sequences(true)
+        .build(&[7, 2], &mut ctx())
+        .unwrap();
+    assert_eq!(g.output_shape(&[7, 2]).unwrap(), vec![7, 3]);
     let x = Tensor::zeros([2, 7, 2], &Device::Cpu).unwrap();
     assert_eq!(g.forward(&x, Mode::Eval).unwrap().dims(), [2, 7, 3]);
 }
 
 #[test]
 fn feature_size_mismatch_names_both_sizes() {
-    let mut r = SimpleRnn::new(4);
-    r.build(&[5, 3], &mut ctx()).unwrap();
+    let r = SimpleRnn::new(4).build(&[5, 3], &mut ctx()).unwrap();
+    let err = r.output_shape(&[5, 8]).unwrap_err().to_string();
+    assert!(err.contains("built for 3 input features"), "{err}");
     let x = Tensor::zeros([2, 5, 8], &Device::Cpu).unwrap();
     let err = r.forward(&x, Mode::Eval).unwrap_err().to_string();
     assert!(
@@ -56,8 +67,7 @@ fn feature_size_mismatch_names_both_sizes() {
 
 #[test]
 fn lengths_longer_than_the_sequence_are_an_error() {
-    let mut l = Lstm::new(4);
-    l.build(&[3, 2], &mut ctx()).unwrap();
+    let l = Lstm::new(4).build(&[3, 2], &mut ctx()).unwrap();
     let x = Tensor::zeros([2, 3, 2], &Device::Cpu).unwrap();
     let lengths = Some(Tensor::from_slice(&[2.0, 4.0], [2], &Device::Cpu).unwrap());
     let state = RnnState {
@@ -76,20 +86,17 @@ fn lengths_longer_than_the_sequence_are_an_error() {
 
 #[test]
 fn token_ids_outside_the_vocabulary_are_an_error() {
-    let mut e = Embedding::new(10, 4).padding_idx(0);
-    assert_eq!(e.build(&[6], &mut ctx()).unwrap(), vec![6, 4]);
+    let e = Embedding::new(10, 4)
+        .padding_idx(0)
+        .build(&[6], &mut ctx())
+        .unwrap();
+    assert_eq!(e.output_shape(&[6]).unwrap(), vec![6, 4]);
     let ids = Tensor::from_slice(&[1.0, 2.0, 12.0], [1, 3], &Device::Cpu).unwrap();
     let err = e.forward(&ids, Mode::Eval).unwrap_err().to_string();
     assert!(
         err.contains("token id 12 at position 2 is outside the vocabulary of 10"),
         "{err}"
     );
-    let row0 = e
-        .weight()
-        .unwrap()
-        .narrow(0, 0, 1)
-        .unwrap()
-        .to_vec()
-        .unwrap();
+    let row0 = e.weight().narrow(0, 0, 1).unwrap().to_vec().unwrap();
     assert_eq!(row0, vec![0.0; 4], "padding row starts at zero");
 }

@@ -15,17 +15,14 @@ fn mnist_mlp(seed: u64) -> Sequential {
 #[test]
 fn mlp_infers_every_layer_shape_from_the_input_size() {
     let model = mnist_mlp(0);
-    assert_eq!(model.output_shape(), Some(&[10][..]));
+    assert_eq!(model.output_shape(), &[10]);
     let shapes: Vec<_> = model
         .summary()
         .rows()
         .iter()
         .map(|r| r.output_shape.clone())
         .collect();
-    assert_eq!(
-        shapes,
-        vec![Some(vec![128]), Some(vec![128]), Some(vec![10])]
-    );
+    assert_eq!(shapes, vec![vec![128], vec![128], vec![10]]);
 }
 
 #[test]
@@ -90,7 +87,7 @@ fn nested_sequential_prefixes_its_children() {
         .map(|p| p.name().to_string())
         .collect();
     assert_eq!(names, ["1.0.weight", "1.0.bias", "1.2.weight", "1.2.bias"]);
-    assert_eq!(model.output_shape(), Some(&[3][..]));
+    assert_eq!(model.output_shape(), &[3]);
     assert_eq!(model.summary().rows()[1].params, 6 * 4 + 4 + 4 * 3 + 3);
 }
 
@@ -143,17 +140,26 @@ fn dropout_is_active_in_train_mode_and_the_identity_in_eval_mode() {
 }
 
 #[test]
-fn building_twice_keeps_the_parameters() {
-    let model = mnist_mlp(0);
-    let before = model.parameters()[0].tensor().id();
-    let model = model.build(&[784], &Device::best(), 99).unwrap();
-    assert_eq!(model.parameters()[0].tensor().id(), before);
+fn building_one_config_twice_gives_two_models_with_equal_draws() {
+    let config = Sequential::new().add(Dense::new(4)).add(Dropout::new(0.5));
+    let (a, b) = (
+        config.build(&[3], &Device::best(), 9).unwrap(),
+        config.build(&[3], &Device::best(), 9).unwrap(),
+    );
+    let (pa, pb) = (a.parameters(), b.parameters());
+    assert_ne!(pa[0].tensor().id(), pb[0].tensor().id());
+    assert_eq!(
+        pa[0].tensor().to_vec().unwrap(),
+        pb[0].tensor().to_vec().unwrap()
+    );
+    assert_eq!(a.rng_state(), b.rng_state());
 }
 
 #[test]
-fn an_unbuilt_model_summary_has_unknown_shapes() {
-    let summary = Sequential::new().add(Dense::new(3)).summary();
-    assert_eq!(summary.rows()[0].output_shape, None);
-    assert_eq!(summary.total_params(), 0);
-    assert!(summary.to_string().contains('?'));
+fn the_built_model_records_its_config_and_input_shape() {
+    let model = mnist_mlp(0);
+    assert_eq!(model.input_shape(), &[784]);
+    assert_eq!(model.config().input_shape.as_deref(), Some(&[784][..]));
+    assert_eq!(model.config().len(), 3);
+    assert_eq!(model.summary().input_shape(), &[784]);
 }

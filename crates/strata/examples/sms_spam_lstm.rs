@@ -12,7 +12,7 @@ mod sms;
 
 use common::Args;
 use sms::run::{SmsData, fit_and_report};
-use strata::layers::{BuildContext, Dense, Embedding, Lstm, Mode, Module, RnnState};
+use strata::layers::{BuildContext, Dense, Embedding, LayerConfig, Lstm, Mode, Module, RnnState};
 use strata::{Param, Result, Tensor};
 
 const MAX_LEN: usize = 50;
@@ -25,11 +25,27 @@ struct SpamLstm {
     head: Dense,
 }
 
+impl SpamLstm {
+    /// Builds the three layers for `[steps]` token ids, each for the output of the one before.
+    fn build(vocab: usize, steps: usize, ctx: &mut BuildContext) -> Result<Self> {
+        let embedding = Embedding::new(vocab, 64)
+            .padding_idx(sms::PAD)
+            .build(&[steps], ctx)?;
+        let e = embedding.output_shape(&[steps])?;
+        let lstm = Lstm::new(64).bidirectional(true).build(&e, ctx)?;
+        let head = Dense::new(2).build(&lstm.output_shape(&e)?, ctx)?;
+        Ok(SpamLstm {
+            embedding,
+            lstm,
+            head,
+        })
+    }
+}
+
 impl Module for SpamLstm {
-    fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
-        let e = self.embedding.build(input, ctx)?;
-        let l = self.lstm.build(&e, ctx)?;
-        self.head.build(&l, ctx)
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let e = self.embedding.output_shape(input)?;
+        self.head.output_shape(&self.lstm.output_shape(&e)?)
     }
 
     fn forward(&self, ids: &Tensor, mode: Mode) -> Result<Tensor> {
@@ -81,11 +97,10 @@ fn run() -> Result<()> {
     let data = SmsData::prepare(&args, MAX_LEN, VOCAB)?;
     let vocab = &data.vocab;
     let device = args.device;
-    let mut model = SpamLstm {
-        embedding: Embedding::new(vocab.len(), 64).padding_idx(sms::PAD),
-        lstm: Lstm::new(64).bidirectional(true),
-        head: Dense::new(2),
-    };
-    model.build(&[MAX_LEN], &mut BuildContext::new(device, args.seed))?;
+    let model = SpamLstm::build(
+        vocab.len(),
+        MAX_LEN,
+        &mut BuildContext::new(device, args.seed),
+    )?;
     fit_and_report("sms_spam_lstm", &model, &data, &args, 2e-3)
 }

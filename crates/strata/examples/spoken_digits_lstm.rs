@@ -15,7 +15,9 @@ use common::{Args, Stopwatch, print_json};
 use strata::data::CsvReader;
 use strata::data::preprocess::StandardScaler;
 use strata::data::split::{stratified_split, train_val_test_split};
-use strata::layers::{BuildContext, CrossEntropyLoss, Dense, Lstm, Mode, Module, RnnState};
+use strata::layers::{
+    BuildContext, CrossEntropyLoss, Dense, LayerConfig, Lstm, Mode, Module, RnnState,
+};
 use strata::optim::Adam;
 use strata::{Device, Error, Param, Result, Tensor, no_grad};
 
@@ -168,13 +170,12 @@ fn run() -> Result<()> {
     eprintln!("train {} utterances, test {}", train.len(), test.len());
 
     let device = args.device;
-    let mut model = DigitLstm {
-        lstm: Lstm::new(96).bidirectional(true),
-        head: Dense::new(10),
-    };
     let mut ctx = BuildContext::new(device, args.seed);
-    let out = model.lstm.build(&[1, COEFFS], &mut ctx)?;
-    model.head.build(&out, &mut ctx)?;
+    let lstm = Lstm::new(96)
+        .bidirectional(true)
+        .build(&[1, COEFFS], &mut ctx)?;
+    let head = Dense::new(10).build(&lstm.output_shape(&[1, COEFFS])?, &mut ctx)?;
+    let model = DigitLstm { lstm, head };
     let params = model.parameters();
     let mut optimizer = Adam::new(args.lr.unwrap_or(3e-3));
     let loss_fn = CrossEntropyLoss::new();

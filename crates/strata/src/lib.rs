@@ -7,8 +7,11 @@
 //! - [`layers`]: `Module`, `Sequential`, `Dense`, activations, losses, weights I/O;
 //! - [`optim`]: optimizers, learning-rate schedules, gradient clipping;
 //! - [`data`]: readers (IDX/MNIST), datasets, the loader, scalers.
-//! - [`config`] and [`cli`]: training runs described in TOML and the `strata` command
-//!   (`train`, `evaluate`, `predict`, `tune`, `summary`).
+//! - [`train`]: the `Trainer`, metrics, callbacks, checkpoints, hyperparameter search.
+//!
+//! Training runs described in TOML and the `strata` command (`train`, `evaluate`, `predict`,
+//! `tune`, `summary`) live in the `strata-cli` crate, so this library carries no config-file
+//! schema.
 //!
 //! ```no_run
 //! use strata::prelude::*;
@@ -24,8 +27,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod cli;
-pub mod config;
 mod step;
 
 pub use step::train_step;

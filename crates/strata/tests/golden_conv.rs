@@ -7,7 +7,7 @@ use serde_json::Value;
 use strata::Tensor;
 use strata::layers::{
     AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, BuildContext, Conv1d, Conv2d, GlobalAvgPool,
-    GlobalMaxPool, MaxPool1d, MaxPool2d, Mode, Module, Padding,
+    GlobalMaxPool, LayerSpec, MaxPool1d, MaxPool2d, Mode, Module, Padding,
 };
 
 mod common;
@@ -47,10 +47,10 @@ fn padding(v: &Value) -> Padding {
 /// Builds the case's layer for per-sample input `sample`, loading its parameters.
 fn layer(case: &Value, sample: &[usize]) -> Box<dyn Module> {
     let name = case["layer"].as_str().unwrap();
-    let mut m: Box<dyn Module> = match name {
+    let spec = match name {
         "conv2d" => {
             let k = dims(&case["kernel"]);
-            Box::new(
+            LayerSpec::from(
                 Conv2d::new(num(&case["filters"]), k[0])
                     .kernel_size([k[0], k[1]])
                     .stride(num(&case["stride"]))
@@ -60,46 +60,47 @@ fn layer(case: &Value, sample: &[usize]) -> Box<dyn Module> {
                     .with_bias(case.get("bias").is_some()),
             )
         }
-        "conv1d" => Box::new(
+        "conv1d" => LayerSpec::from(
             Conv1d::new(num(&case["filters"]), dims(&case["kernel"])[0])
                 .stride(num(&case["stride"]))
                 .padding(padding(&case["padding"]))
                 .dilation(num(&case["dilation"]))
                 .groups(num(&case["groups"])),
         ),
-        "max_pool2d" => Box::new(
+        "max_pool2d" => LayerSpec::from(
             MaxPool2d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
                 .padding(num(&case["padding"]))
                 .ceil_mode(ceil_mode(case)),
         ),
-        "avg_pool2d" => Box::new(
+        "avg_pool2d" => LayerSpec::from(
             AvgPool2d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
                 .padding(num(&case["padding"]))
                 .ceil_mode(ceil_mode(case))
                 .count_include_pad(count_include_pad(case)),
         ),
-        "max_pool1d" => Box::new(
+        "max_pool1d" => LayerSpec::from(
             MaxPool1d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
                 .padding(num(&case["padding"]))
                 .ceil_mode(ceil_mode(case)),
         ),
-        "avg_pool1d" => Box::new(
+        "avg_pool1d" => LayerSpec::from(
             AvgPool1d::new(num(&case["kernel"]))
                 .stride(num(&case["stride"]))
                 .padding(num(&case["padding"]))
                 .ceil_mode(ceil_mode(case))
                 .count_include_pad(count_include_pad(case)),
         ),
-        "global_avg_pool" => Box::new(GlobalAvgPool),
-        "global_max_pool" => Box::new(GlobalMaxPool),
-        "batch_norm2d" => Box::new(BatchNorm2d::new()),
-        "batch_norm1d" => Box::new(BatchNorm1d::new()),
+        "global_avg_pool" => LayerSpec::from(GlobalAvgPool),
+        "global_max_pool" => LayerSpec::from(GlobalMaxPool),
+        "batch_norm2d" => LayerSpec::from(BatchNorm2d::new()),
+        "batch_norm1d" => LayerSpec::from(BatchNorm1d::new()),
         other => panic!("unknown layer {other}"),
     };
-    let out = m.build(sample, &mut BuildContext::new(DEV, 0)).unwrap();
+    let m = spec.build(sample, &mut BuildContext::new(DEV, 0)).unwrap();
+    let out = m.output_shape(sample).unwrap();
     assert_eq!(
         out,
         dims(&case["y_shape"])[1..],

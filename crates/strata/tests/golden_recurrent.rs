@@ -4,7 +4,9 @@
 //! directions, full-length and packed ragged batches.
 
 use serde_json::Value;
-use strata::layers::{BuildContext, Gru, Lstm, Mode, Module, RnnOutput, RnnState, SimpleRnn};
+use strata::layers::{
+    BuildContext, Gru, LayerConfig, Lstm, Mode, Module, RnnOutput, RnnState, SimpleRnn,
+};
 use strata::{Result, Tensor};
 
 mod common;
@@ -24,7 +26,7 @@ enum Layer {
 }
 
 impl Layer {
-    fn module(&mut self) -> &mut dyn Module {
+    fn module(&self) -> &dyn Module {
         match self {
             Layer::Rnn(l) => l,
             Layer::Lstm(l) => l,
@@ -56,15 +58,30 @@ fn check_case(case: &Value) {
         "{kind} layers={layers} bidirectional={bi} ragged={}",
         !case["lengths"].is_null()
     );
+    let (sample, ctx) = (&[steps, i], &mut BuildContext::new(DEV, 0));
     let mut layer = match kind {
-        "rnn" => Layer::Rnn(SimpleRnn::new(h).num_layers(layers).bidirectional(bi)),
-        "lstm" => Layer::Lstm(Lstm::new(h).num_layers(layers).bidirectional(bi)),
-        _ => Layer::Gru(Gru::new(h).num_layers(layers).bidirectional(bi)),
+        "rnn" => Layer::Rnn(
+            SimpleRnn::new(h)
+                .num_layers(layers)
+                .bidirectional(bi)
+                .build(sample, ctx)
+                .unwrap(),
+        ),
+        "lstm" => Layer::Lstm(
+            Lstm::new(h)
+                .num_layers(layers)
+                .bidirectional(bi)
+                .build(sample, ctx)
+                .unwrap(),
+        ),
+        _ => Layer::Gru(
+            Gru::new(h)
+                .num_layers(layers)
+                .bidirectional(bi)
+                .build(sample, ctx)
+                .unwrap(),
+        ),
     };
-    layer
-        .module()
-        .build(&[steps, i], &mut BuildContext::new(DEV, 0))
-        .unwrap();
     for (name, p) in case["params"].as_object().unwrap() {
         let shape: Vec<usize> = p["shape"]
             .as_array()

@@ -1,6 +1,7 @@
-//! What `Conv1d` and `Conv2d` share: options, parameters, build-time shape inference and the
-//! forward call through `Tensor::conv2d`. The weight is stored in the layer's own PyTorch
-//! layout (`[O, C/g, k]` for 1-D, `[O, C/g, kh, kw]` for 2-D) and viewed as 4-D to run.
+//! What `Conv1d` and `Conv2d` share: the 2-D view of their settings, build-time shape
+//! inference and parameter creation, and the forward call through `Tensor::conv2d`. The
+//! weight is stored in the layer's own PyTorch layout (`[O, C/g, k]` for 1-D,
+//! `[O, C/g, kh, kw]` for 2-D) and viewed as 4-D to run.
 
 use strata_core::{Conv2dOptions, Error, Param, Result, Tensor};
 
@@ -8,8 +9,9 @@ use super::{Padding, axis_padding};
 use crate::init::Init;
 use crate::module::BuildContext;
 
-#[derive(Debug)]
-pub(crate) struct ConvCore {
+/// A convolution's settings seen as 2-D (a 1-D layer's have height 1).
+#[derive(Debug, Clone)]
+pub(crate) struct ConvSettings {
     pub name: &'static str,
     pub filters: usize,
     pub kernel: [usize; 2],
@@ -19,27 +21,9 @@ pub(crate) struct ConvCore {
     pub groups: usize,
     pub use_bias: bool,
     pub init: Init,
-    pub weight: Option<Tensor>,
-    pub bias: Option<Tensor>,
 }
 
-impl ConvCore {
-    pub fn new(name: &'static str, filters: usize, kernel: [usize; 2]) -> Self {
-        ConvCore {
-            name,
-            filters,
-            kernel,
-            stride: [1, 1],
-            padding: Padding::Valid,
-            dilation: [1, 1],
-            groups: 1,
-            use_bias: true,
-            init: Init::TorchLinearDefault,
-            weight: None,
-            bias: None,
-        }
-    }
-
+impl ConvSettings {
     /// The options for an input plane of `h × w`.
     pub fn options(&self, h: usize, w: usize) -> Conv2dOptions {
         let explicit = match self.padding {
@@ -63,16 +47,9 @@ impl ConvCore {
         }
     }
 
-    /// Checks the layer's own settings and the per-sample input `[C, H, W]`, creates the
-    /// parameters (weight in `weight_shape(C / groups)`), returns the per-sample output.
-    pub fn build(
-        &mut self,
-        c: usize,
-        h: usize,
-        w: usize,
-        weight_shape: impl Fn(usize) -> Vec<usize>,
-        ctx: &mut BuildContext,
-    ) -> Result<[usize; 3]> {
+    /// Checks the settings and the per-sample input `[C, H, W]`; returns the per-sample
+    /// output `[filters, H', W']`.
+    pub fn output(&self, c: usize, h: usize, w: usize) -> Result<[usize; 3]> {
         if self.filters == 0 {
             return Err(Error::invalid(self.name, "needs at least one filter"));
         }
@@ -118,18 +95,21 @@ impl ConvCore {
             ));
         }
         let out = |a: usize| (padded[a] - eff(a)) / self.stride[a] + 1;
-        let output = [self.filters, out(0), out(1)];
+        Ok([self.filters, out(0), out(1)])
+    }
+
+    /// Checks the input `[C, H, W]` and creates the parameters (weight in
+    /// `weight_shape(C / groups)`).
+    pub fn build(
+        self,
+        c: usize,
+        h: usize,
+        w: usize,
+        weight_shape: impl Fn(usize) -> Vec<usize>,
+        ctx: &mut BuildContext,
+    ) -> Result<ConvCore> {
+        self.output(c, h, w)?;
         let cg = c / self.groups;
-        if let Some(weight) = &self.weight {
-            let built = weight.dims()[1] * self.groups;
-            if built != c {
-                return Err(Error::shape(
-                    self.name,
-                    format!("the layer was built for {built} input channels but the input has {c}"),
-                ));
-            }
-            return Ok(output);
-        }
         let (weight_seed, bias_seed) = (ctx.next_seed(), ctx.next_seed());
         let fan_in = cg * self.kernel[0] * self.kernel[1];
         let fan_out = self.filters / self.groups * self.kernel[0] * self.kernel[1];
@@ -137,7 +117,7 @@ impl ConvCore {
         let weight = self
             .init
             .tensor(&weight_shape(cg), fan_in, fan_out, weight_seed, &device)?;
-        self.bias = if self.use_bias {
+        let bias = if self.use_bias {
             let init = match self.init {
                 Init::TorchLinearDefault => Init::TorchLinearDefault,
                 _ => Init::Zeros,
@@ -149,32 +129,47 @@ impl ConvCore {
         } else {
             None
         };
-        self.weight = Some(weight.variable());
-        Ok(output)
+        Ok(ConvCore {
+            settings: self,
+            weight: weight.variable(),
+            bias,
+        })
+    }
+}
+
+/// A built convolution: its settings and parameters.
+#[derive(Debug)]
+pub(crate) struct ConvCore {
+    pub settings: ConvSettings,
+    pub weight: Tensor,
+    pub bias: Option<Tensor>,
+}
+
+impl ConvCore {
+    /// The per-sample output for the input `[C, H, W]`, which must have the channels the
+    /// layer was built for.
+    pub fn output(&self, c: usize, h: usize, w: usize) -> Result<[usize; 3]> {
+        let built = self.weight.dims()[1] * self.settings.groups;
+        if built != c {
+            return Err(Error::shape(
+                self.settings.name,
+                format!("the layer was built for {built} input channels but the input has {c}"),
+            ));
+        }
+        self.settings.output(c, h, w)
     }
 
     /// Runs the convolution on a 4-D batch.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let Some(weight) = &self.weight else {
-            return Err(Error::invalid(
-                "forward",
-                format!(
-                    "{} was not built: call Sequential::build or Module::build with the input shape",
-                    self.name
-                ),
-            ));
-        };
-        let wd = weight.dims();
-        let w4 = weight.reshape([wd[0], wd[1], self.kernel[0], self.kernel[1]])?;
-        let o = self.options(x.dims()[2], x.dims()[3]);
+        let wd = self.weight.dims();
+        let k = self.settings.kernel;
+        let w4 = self.weight.reshape([wd[0], wd[1], k[0], k[1]])?;
+        let o = self.settings.options(x.dims()[2], x.dims()[3]);
         x.conv2d(&w4, self.bias.as_ref(), o)
     }
 
     pub fn parameters(&self) -> Vec<Param> {
-        let mut params = Vec::with_capacity(2);
-        if let Some(w) = &self.weight {
-            params.push(Param::new("weight", w.clone()));
-        }
+        let mut params = vec![Param::new("weight", self.weight.clone())];
         if let Some(b) = &self.bias {
             params.push(Param::new("bias", b.clone()));
         }

@@ -2,17 +2,19 @@
 //! (PyTorch's `nn.AvgPool1d/2d` with its default `count_include_pad=True`) or left out of the
 //! divisor with `.count_include_pad(false)`.
 
+use serde::{Deserialize, Serialize};
 use strata_core::{Param, Result, Tensor};
 
 use super::max_pool::pool_layer;
 use super::window::{Reduce, Window};
-use crate::module::{BuildContext, Mode, Module};
+use crate::module::{Mode, Module, own_config};
 
 pool_layer!(
     /// Average pooling over `[batch, channels, length]`.
     AvgPool1d,
     Reduce::Avg,
-    one_d: true
+    one_d: true,
+    count_include_pad
 );
 pool_layer!(
     /// Average pooling over `[batch, channels, height, width]`.
@@ -23,7 +25,8 @@ pool_layer!(
     /// ```
     AvgPool2d,
     Reduce::Avg,
-    one_d: false
+    one_d: false,
+    count_include_pad
 );
 
 macro_rules! count_include_pad {
@@ -32,7 +35,7 @@ macro_rules! count_include_pad {
             /// Whether the divisor counts the padded positions a window covers (true, the
             /// default, as PyTorch) or only the real inputs (false).
             pub fn count_include_pad(mut self, count_include_pad: bool) -> Self {
-                self.0.count_include_pad = count_include_pad;
+                self.count_include_pad = count_include_pad;
                 self
             }
         }
@@ -55,9 +58,8 @@ mod tests {
         .unwrap();
         let y = AvgPool2d::new(2).forward(&x, Mode::Eval).unwrap();
         assert_eq!(y.to_vec().unwrap(), vec![2.5, 4.5, 10.5, 12.5]);
-        let mut ctx = BuildContext::new(Device::best(), 0);
         assert_eq!(
-            AvgPool1d::new(3).build(&[2, 10], &mut ctx).unwrap(),
+            AvgPool1d::new(3).output_shape(&[2, 10]).unwrap(),
             vec![2, 3]
         );
     }
@@ -65,18 +67,14 @@ mod tests {
     #[test]
     fn ceil_mode_keeps_the_partial_window_and_the_divisor_option_changes_it() {
         let x = Tensor::from_vec(vec![2.0, 4.0, 6.0, 8.0], [1, 1, 4], &Device::best()).unwrap();
-        let mut ctx = BuildContext::new(Device::best(), 0);
         let counted = AvgPool1d::new(3).stride(2).padding(1).ceil_mode(true);
         let real_only = counted.clone().count_include_pad(false);
-        assert_eq!(
-            counted.clone().build(&[1, 4], &mut ctx).unwrap(),
-            vec![1, 3]
-        );
+        assert_eq!(counted.output_shape(&[1, 4]).unwrap(), vec![1, 3]);
         assert_eq!(
             AvgPool1d::new(3)
                 .stride(2)
                 .padding(1)
-                .build(&[1, 4], &mut ctx)
+                .output_shape(&[1, 4])
                 .unwrap(),
             vec![1, 2]
         );

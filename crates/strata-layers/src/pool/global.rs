@@ -3,7 +3,8 @@
 
 use strata_core::{Error, Param, Result, Tensor};
 
-use crate::module::{BuildContext, Mode, Module};
+use crate::config_serde::empty_table_serde;
+use crate::module::{Mode, Module, own_config};
 
 fn channels(name: &str, input: &[usize]) -> Result<Vec<usize>> {
     match input {
@@ -21,15 +22,18 @@ fn channels(name: &str, input: &[usize]) -> Result<Vec<usize>> {
 }
 
 /// The mean of each channel: `[batch, C, ...]` to `[batch, C]` (Keras' `GlobalAveragePooling`).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GlobalAvgPool;
 
 /// The maximum of each channel: `[batch, C, ...]` to `[batch, C]` (Keras' `GlobalMaxPooling`).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GlobalMaxPool;
 
+empty_table_serde!(GlobalAvgPool, GlobalMaxPool);
+own_config!(GlobalAvgPool, GlobalMaxPool);
+
 impl Module for GlobalAvgPool {
-    fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         channels("GlobalAvgPool", input)
     }
     fn forward(&self, x: &Tensor, _mode: Mode) -> Result<Tensor> {
@@ -44,7 +48,7 @@ impl Module for GlobalAvgPool {
 }
 
 impl Module for GlobalMaxPool {
-    fn build(&mut self, input: &[usize], _ctx: &mut BuildContext) -> Result<Vec<usize>> {
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         channels("GlobalMaxPool", input)
     }
     fn forward(&self, x: &Tensor, _mode: Mode) -> Result<Tensor> {
@@ -65,13 +69,9 @@ mod tests {
 
     #[test]
     fn global_pools_keep_one_value_per_channel() {
-        let mut ctx = BuildContext::new(Device::best(), 0);
-        assert_eq!(
-            GlobalMaxPool.build(&[128, 76], &mut ctx).unwrap(),
-            vec![128]
-        );
-        assert_eq!(GlobalAvgPool.build(&[8, 5, 5], &mut ctx).unwrap(), vec![8]);
-        assert!(GlobalAvgPool.build(&[8], &mut ctx).is_err());
+        assert_eq!(GlobalMaxPool.output_shape(&[128, 76]).unwrap(), vec![128]);
+        assert_eq!(GlobalAvgPool.output_shape(&[8, 5, 5]).unwrap(), vec![8]);
+        assert!(GlobalAvgPool.output_shape(&[8]).is_err());
         let x = Tensor::from_vec(vec![1.0, 3.0, -2.0, 4.0], [1, 2, 2], &Device::best()).unwrap();
         assert_eq!(
             GlobalMaxPool

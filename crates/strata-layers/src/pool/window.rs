@@ -1,5 +1,6 @@
 //! The window arithmetic every windowed pooling layer shares: options, per-sample shape
-//! inference at build, and the forward call (1-D runs as 2-D of height 1).
+//! inference, and the forward call (1-D runs as 2-D of height 1). The layers keep their
+//! settings as serde fields and assemble a `Window` to run.
 
 use strata_backend::pool_out_len;
 use strata_core::{Error, Pool2dOptions, Result, Tensor};
@@ -28,19 +29,6 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    pub fn new(name: &'static str, reduce: Reduce, one_d: bool, kernel: [usize; 2]) -> Self {
-        Window {
-            name,
-            reduce,
-            one_d,
-            kernel,
-            stride: None,
-            padding: [0, 0],
-            ceil_mode: false,
-            count_include_pad: true,
-        }
-    }
-
     pub fn options(&self) -> Pool2dOptions {
         Pool2dOptions {
             kernel: self.kernel,
@@ -52,7 +40,7 @@ impl Window {
     }
 
     /// The per-sample output shape for a per-sample input (`[C, L]` or `[C, H, W]`).
-    pub fn build(&self, input: &[usize]) -> Result<Vec<usize>> {
+    pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         let (c, h, w) = match (self.one_d, input) {
             (true, &[c, l]) => (c, 1, l),
             (false, &[c, h, w]) => (c, h, w),

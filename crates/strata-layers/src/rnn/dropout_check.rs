@@ -6,7 +6,7 @@ use strata_backend::random::derive_seed;
 use strata_core::gradcheck::{GradCheckConfig, check_gradients};
 use strata_core::{Device, RnnCell, Tensor};
 
-use super::recurrent::{Recurrent, RnnState};
+use super::recurrent::{Recurrent, RecurrentConfig, RnnState};
 use crate::module::{BuildContext, Mode};
 
 const HIDDEN: usize = 4;
@@ -16,17 +16,18 @@ const P: f32 = 0.5;
 /// weights.
 fn stack_and_layers(cell: RnnCell) -> (Recurrent, Recurrent, Recurrent) {
     let mut ctx = BuildContext::new(Device::Cpu, 11);
-    let mut stack = Recurrent::new(cell, HIDDEN);
-    stack.num_layers = 2;
-    stack.dropout = P;
-    stack.return_sequences = true;
-    stack.build(&[5, 3], &mut ctx).unwrap();
-    let mut first = Recurrent::new(cell, HIDDEN);
-    first.return_sequences = true;
-    first.build(&[5, 3], &mut ctx).unwrap();
-    let mut second = Recurrent::new(cell, HIDDEN);
-    second.return_sequences = true;
-    second.build(&[5, HIDDEN], &mut ctx).unwrap();
+    let one = RecurrentConfig {
+        return_sequences: true,
+        ..RecurrentConfig::new(HIDDEN)
+    };
+    let two = RecurrentConfig {
+        num_layers: 2,
+        dropout: P,
+        ..one
+    };
+    let stack = Recurrent::build(cell, two, &[5, 3], &mut ctx).unwrap();
+    let mut first = Recurrent::build(cell, one, &[5, 3], &mut ctx).unwrap();
+    let mut second = Recurrent::build(cell, one, &[5, HIDDEN], &mut ctx).unwrap();
     for p in stack.parameters() {
         let (target, name) = match p.name().strip_suffix("_l1") {
             Some(base) => (&mut second, format!("{base}_l0")),
@@ -113,12 +114,13 @@ fn gradients_through_the_inter_layer_mask_match_finite_differences() {
 
 #[test]
 fn restoring_the_rng_state_into_a_layer_built_from_another_seed_repeats_the_masks() {
-    use crate::{Lstm, Module};
+    use crate::{LayerConfig, Lstm, Module};
     let build = |seed| {
-        let mut l = Lstm::new(HIDDEN).num_layers(2).dropout(P);
-        l.build(&[5, 3], &mut BuildContext::new(Device::Cpu, seed))
-            .unwrap();
-        l
+        Lstm::new(HIDDEN)
+            .num_layers(2)
+            .dropout(P)
+            .build(&[5, 3], &mut BuildContext::new(Device::Cpu, seed))
+            .unwrap()
     };
     let (a, mut b) = (build(1), build(2));
     for p in a.parameters() {

@@ -1,22 +1,23 @@
-//! The public recurrent layers: thin, named wrappers over the shared [`Recurrent`] engine.
+//! The public recurrent layers and their configs: thin, named wrappers over the shared
+//! [`Recurrent`] engine and [`RecurrentConfig`] settings.
 
+use serde::{Deserialize, Serialize};
 use strata_core::{Param, Result, RnnCell, Tensor};
 
-use super::recurrent::{Recurrent, RnnOutput, RnnState};
-use crate::module::{BuildContext, Mode, Module, check_rng_state_len};
+use super::recurrent::{Recurrent, RecurrentConfig, RnnOutput, RnnState};
+use crate::module::{BuildContext, LayerConfig, Mode, Module, check_rng_state_len};
 
 macro_rules! recurrent_layer {
-    ($(#[$doc:meta])* $name:ident, $cell:expr) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name(Recurrent);
+    ($(#[$doc:meta])* $name:ident, $config:ident, $cell:expr) => {
+        #[doc = concat!(
+            "The settings of a [`", stringify!($name), "`]: `hidden` features, `num_layers`, ",
+            "`bidirectional`, `return_sequences`, `dropout` between layers."
+        )]
+        #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $config(pub RecurrentConfig);
 
-        impl $name {
-            /// An unbuilt single-layer, unidirectional layer with `hidden` features that
-            /// returns its final hidden state; the input size is inferred at build.
-            pub fn new(hidden: usize) -> Self {
-                $name(Recurrent::new($cell, hidden))
-            }
+        impl $config {
             /// Stacks `n` layers (default 1).
             pub fn num_layers(mut self, n: usize) -> Self {
                 self.0.num_layers = n;
@@ -39,6 +40,28 @@ macro_rules! recurrent_layer {
                 self.0.dropout = p;
                 self
             }
+        }
+
+        impl LayerConfig for $config {
+            type Layer = $name;
+            fn build(&self, input: &[usize], ctx: &mut BuildContext) -> Result<$name> {
+                Ok($name(Recurrent::build($cell, self.0, input, ctx)?))
+            }
+        }
+
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(Recurrent);
+
+        impl $name {
+            /// The config of a single-layer, unidirectional layer with `hidden` features that
+            /// returns its final hidden state; the input size is inferred at build.
+            // The Keras spelling users look for; the built layer comes from
+            // `LayerConfig::build`.
+            #[allow(clippy::new_ret_no_self)]
+            pub fn new(hidden: usize) -> $config {
+                $config(RecurrentConfig::new(hidden))
+            }
             /// The full forward pass: outputs of every step and final states, with optional
             /// initial states and per-sequence lengths.
             pub fn forward_seq(&self, x: &Tensor, state: &RnnState, mode: Mode) -> Result<RnnOutput> {
@@ -51,8 +74,8 @@ macro_rules! recurrent_layer {
         }
 
         impl Module for $name {
-            fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
-                self.0.build(input, ctx)
+            fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+                self.0.output_shape(input)
             }
             fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
                 self.0.module_forward(x, mode)
@@ -79,16 +102,19 @@ macro_rules! recurrent_layer {
 recurrent_layer!(
     /// Elman RNN: `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`, as PyTorch's `nn.RNN`.
     SimpleRnn,
+    SimpleRnnConfig,
     RnnCell::Tanh
 );
 recurrent_layer!(
     /// LSTM with PyTorch's gate order i, f, g, o (`nn.LSTM`).
     Lstm,
+    LstmConfig,
     RnnCell::Lstm
 );
 recurrent_layer!(
     /// GRU with PyTorch's gate order r, z, n and `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`
     /// (`nn.GRU`).
     Gru,
+    GruConfig,
     RnnCell::Gru
 );

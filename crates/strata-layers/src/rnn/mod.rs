@@ -15,5 +15,5 @@ mod dropout_check;
 mod layers;
 mod recurrent;
 
-pub use layers::{Gru, Lstm, SimpleRnn};
-pub use recurrent::{RnnOutput, RnnState};
+pub use layers::{Gru, GruConfig, Lstm, LstmConfig, SimpleRnn, SimpleRnnConfig};
+pub use recurrent::{RecurrentConfig, RnnOutput, RnnState};

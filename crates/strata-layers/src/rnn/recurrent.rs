@@ -4,11 +4,49 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde::{Deserialize, Serialize};
 use strata_backend::random::derive_seed;
 use strata_core::{Error, Param, Result, RnnCell, RnnInputs, Tensor};
 
 use crate::init::Init;
 use crate::module::{BuildContext, Mode};
+
+/// The settings every recurrent layer shares (PyTorch's names): `hidden` features, stacked
+/// layers, directions, whether `forward` returns every step, and dropout between layers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurrentConfig {
+    /// Features of the hidden state.
+    pub hidden: usize,
+    /// Stacked layers (default 1).
+    #[serde(default = "crate::config_serde::one")]
+    pub num_layers: usize,
+    /// Run a second direction over each sequence in reverse and concatenate the two
+    /// (default `false`).
+    #[serde(default)]
+    pub bidirectional: bool,
+    /// `Module::forward` returns every step's output `[batch, seq_len, directions·hidden]`
+    /// instead of the final state `[batch, directions·hidden]` (default `false`).
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Dropout probability on the input of every layer but the first, in training
+    /// (default 0).
+    #[serde(default)]
+    pub dropout: f32,
+}
+
+impl RecurrentConfig {
+    /// One unidirectional layer of `hidden` features returning its final state.
+    pub fn new(hidden: usize) -> Self {
+        RecurrentConfig {
+            hidden,
+            num_layers: 1,
+            bidirectional: false,
+            return_sequences: false,
+            dropout: 0.0,
+        }
+    }
+}
 
 /// Optional inputs of a recurrent forward pass beyond the sequences themselves.
 #[derive(Debug, Clone, Default)]
@@ -44,37 +82,33 @@ struct Weights {
     b_hh: Tensor,
 }
 
-/// A configurable multi-layer, optionally bidirectional recurrent stack of one cell kind.
+/// A built multi-layer, optionally bidirectional recurrent stack of one cell kind.
 #[derive(Debug)]
 pub(crate) struct Recurrent {
-    pub(crate) cell: RnnCell,
-    pub(crate) hidden: usize,
-    pub(crate) num_layers: usize,
-    pub(crate) bidirectional: bool,
-    pub(crate) return_sequences: bool,
-    pub(crate) dropout: f32,
+    cell: RnnCell,
+    config: RecurrentConfig,
     weights: Vec<Weights>,
-    input_size: Option<usize>,
+    input_size: usize,
     dropout_seed: AtomicU64,
     calls: AtomicU64,
 }
 
-impl Recurrent {
-    pub(crate) fn new(cell: RnnCell, hidden: usize) -> Self {
-        Recurrent {
-            cell,
-            hidden,
-            num_layers: 1,
-            bidirectional: false,
-            return_sequences: false,
-            dropout: 0.0,
-            weights: Vec::new(),
-            input_size: None,
-            dropout_seed: AtomicU64::new(0),
-            calls: AtomicU64::new(0),
-        }
-    }
+/// The description of a stack: `"Lstm(64, layers=2, bidirectional)"`.
+fn describe(cell: RnnCell, c: &RecurrentConfig) -> String {
+    let name = match cell {
+        RnnCell::Tanh => "SimpleRnn",
+        RnnCell::Lstm => "Lstm",
+        RnnCell::Gru => "Gru",
+    };
+    let bi = if c.bidirectional {
+        ", bidirectional"
+    } else {
+        ""
+    };
+    format!("{name}({}, layers={}{bi})", c.hidden, c.num_layers)
+}
 
+impl Recurrent {
     /// The number of training forwards that drew dropout masks: the next mask's stream.
     pub(crate) fn rng_counter(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
@@ -104,88 +138,101 @@ impl Recurrent {
     }
 
     fn directions(&self) -> usize {
-        if self.bidirectional { 2 } else { 1 }
+        if self.config.bidirectional { 2 } else { 1 }
     }
 
     pub(crate) fn kind(&self) -> String {
-        let name = match self.cell {
-            RnnCell::Tanh => "SimpleRnn",
-            RnnCell::Lstm => "Lstm",
-            RnnCell::Gru => "Gru",
-        };
-        let bi = if self.bidirectional {
-            ", bidirectional"
-        } else {
-            ""
-        };
-        format!("{name}({}, layers={}{bi})", self.hidden, self.num_layers)
+        describe(self.cell, &self.config)
     }
 
-    pub(crate) fn build(&mut self, input: &[usize], ctx: &mut BuildContext) -> Result<Vec<usize>> {
-        let kind = self.kind();
+    /// The per-sample output for `[seq_len, features]` samples.
+    fn shape_for(c: &RecurrentConfig, kind: &str, input: &[usize]) -> Result<(usize, Vec<usize>)> {
         let [steps, features] = *input else {
             return Err(Error::shape(
                 "rnn",
                 format!("{kind} expects samples of shape [seq_len, features]; got {input:?}"),
             ));
         };
-        if self.hidden == 0 || self.num_layers == 0 {
+        let out_features = if c.bidirectional { 2 } else { 1 } * c.hidden;
+        let output = if c.return_sequences {
+            vec![steps, out_features]
+        } else {
+            vec![out_features]
+        };
+        Ok((features, output))
+    }
+
+    pub(crate) fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let kind = self.kind();
+        let (features, output) = Self::shape_for(&self.config, &kind, input)?;
+        if features != self.input_size {
+            return Err(Error::shape(
+                "rnn",
+                format!(
+                    "{kind} was built for {} input features but the input shape {input:?} has \
+                     {features}",
+                    self.input_size
+                ),
+            ));
+        }
+        Ok(output)
+    }
+
+    pub(crate) fn build(
+        cell: RnnCell,
+        config: RecurrentConfig,
+        input: &[usize],
+        ctx: &mut BuildContext,
+    ) -> Result<Recurrent> {
+        let kind = describe(cell, &config);
+        let (features, _) = Self::shape_for(&config, &kind, input)?;
+        if config.hidden == 0 || config.num_layers == 0 {
             return Err(Error::invalid(
                 kind,
                 "hidden size and layer count must be at least 1",
             ));
         }
-        if !(0.0..1.0).contains(&self.dropout) {
+        if !(0.0..1.0).contains(&config.dropout) {
             return Err(Error::invalid(
                 kind,
-                format!("dropout must be in [0, 1); got {}", self.dropout),
+                format!("dropout must be in [0, 1); got {}", config.dropout),
             ));
         }
-        let out_features = self.directions() * self.hidden;
-        let output = if self.return_sequences {
-            vec![steps, out_features]
-        } else {
-            vec![out_features]
-        };
-        if let Some(built) = self.input_size {
-            if built != features {
-                return Err(Error::shape(
-                    "rnn",
-                    format!(
-                        "{kind} was built for {built} input features but the input shape {input:?} has {features}"
-                    ),
-                ));
-            }
-            return Ok(output);
-        }
+        let directions = if config.bidirectional { 2 } else { 1 };
+        let out_features = directions * config.hidden;
         // PyTorch's default: every parameter U(−1/√H, 1/√H).
-        let bound = 1.0 / (self.hidden as f32).sqrt();
+        let bound = 1.0 / (config.hidden as f32).sqrt();
         let init = Init::Uniform {
             low: -bound,
             high: bound,
         };
-        let g = self.cell.gates() * self.hidden;
+        let g = cell.gates() * config.hidden;
         let device = ctx.device();
-        for layer in 0..self.num_layers {
+        let mut weights = Vec::with_capacity(config.num_layers * directions);
+        for layer in 0..config.num_layers {
             let in_size = if layer == 0 { features } else { out_features };
-            for _ in 0..self.directions() {
+            for _ in 0..directions {
                 let mut draw = |shape: &[usize]| -> Result<Tensor> {
                     Ok(init
                         .tensor(shape, in_size, g, ctx.next_seed(), &device)?
                         .variable())
                 };
-                let w = Weights {
+                weights.push(Weights {
                     w_ih: draw(&[g, in_size])?,
-                    w_hh: draw(&[g, self.hidden])?,
+                    w_hh: draw(&[g, config.hidden])?,
                     b_ih: draw(&[g])?,
                     b_hh: draw(&[g])?,
-                };
-                self.weights.push(w);
+                });
             }
         }
-        self.dropout_seed.store(ctx.next_seed(), Ordering::Relaxed);
-        self.input_size = Some(features);
-        Ok(output)
+        Ok(Recurrent {
+            cell,
+            config,
+            weights,
+            input_size: features,
+            dropout_seed: AtomicU64::new(ctx.next_seed()),
+            calls: AtomicU64::new(0),
+        })
     }
 
     pub(crate) fn parameters(&self) -> Vec<Param> {
@@ -212,12 +259,7 @@ impl Recurrent {
             .parameters()
             .iter()
             .position(|p| p.name() == name)
-            .ok_or_else(|| {
-                Error::invalid(
-                    self.kind(),
-                    format!("no parameter named {name} (is the layer built?)"),
-                )
-            })?;
+            .ok_or_else(|| Error::invalid(self.kind(), format!("no parameter named {name}")))?;
         let w = &mut self.weights[position / 4];
         let slot = match position % 4 {
             0 => &mut w.w_ih,
@@ -241,12 +283,16 @@ impl Recurrent {
 
     /// Layer `layer`, direction `dir` slice of a stacked `[L·D, B, H]` state.
     fn state_slice(&self, s: Option<&Tensor>, k: usize, batch: usize) -> Result<Option<Tensor>> {
-        s.map(|s| s.narrow(0, k, 1)?.reshape([batch, self.hidden]))
+        s.map(|s| s.narrow(0, k, 1)?.reshape([batch, self.config.hidden]))
             .transpose()
     }
 
     fn check_state(&self, name: &str, s: Option<&Tensor>, batch: usize) -> Result<()> {
-        let expected = [self.num_layers * self.directions(), batch, self.hidden];
+        let expected = [
+            self.config.num_layers * self.directions(),
+            batch,
+            self.config.hidden,
+        ];
         match s {
             Some(s) if s.dims() != expected => Err(Error::shape(
                 "rnn",
@@ -284,12 +330,7 @@ impl Recurrent {
         keep_output: bool,
     ) -> Result<(Option<Tensor>, Tensor, Option<Tensor>)> {
         let kind = self.kind();
-        let Some(input_size) = self.input_size else {
-            return Err(Error::invalid(
-                "forward",
-                format!("{kind} was not built: call Sequential::build or Module::build first"),
-            ));
-        };
+        let input_size = self.input_size;
         let [batch, steps, features] = *x.dims() else {
             return Err(Error::shape(
                 "rnn",
@@ -317,17 +358,22 @@ impl Recurrent {
                 "only an Lstm takes an initial cell state c0",
             ));
         }
-        let call = if mode.is_train() && self.dropout > 0.0 {
+        let (hidden, num_layers, dropout) = (
+            self.config.hidden,
+            self.config.num_layers,
+            self.config.dropout,
+        );
+        let call = if mode.is_train() && dropout > 0.0 {
             self.calls.fetch_add(1, Ordering::Relaxed)
         } else {
             0
         };
         let mut layer_input = x.clone();
         let (mut h_n, mut c_n) = (Vec::new(), Vec::new());
-        for layer in 0..self.num_layers {
-            if layer > 0 && mode.is_train() && self.dropout > 0.0 {
+        for layer in 0..num_layers {
+            if layer > 0 && mode.is_train() && dropout > 0.0 {
                 let seed = derive_seed(derive_seed(self.rng_seed(), call), layer as u64);
-                layer_input = layer_input.dropout(self.dropout, seed)?;
+                layer_input = layer_input.dropout(dropout, seed)?;
             }
             let mut outputs = Vec::with_capacity(2);
             for dir in 0..self.directions() {
@@ -349,19 +395,15 @@ impl Recurrent {
                         lengths: state.lengths.as_ref(),
                     },
                 )?;
-                if keep_output || layer + 1 < self.num_layers {
+                if keep_output || layer + 1 < num_layers {
                     outputs.push(packed.narrow(1, 0, steps)?);
                 }
-                h_n.push(
-                    packed
-                        .narrow(1, steps, 1)?
-                        .reshape([1, batch, self.hidden])?,
-                );
+                h_n.push(packed.narrow(1, steps, 1)?.reshape([1, batch, hidden])?);
                 if self.cell.has_cell_state() {
                     c_n.push(
                         packed
                             .narrow(1, steps + 1, 1)?
-                            .reshape([1, batch, self.hidden])?,
+                            .reshape([1, batch, hidden])?,
                     );
                 }
             }
@@ -389,14 +431,15 @@ impl Recurrent {
     /// The `Module` output: every step's output, or the last layer's final hidden state with
     /// the directions concatenated (`[batch, directions · hidden]`).
     pub(crate) fn module_forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
-        if self.return_sequences {
+        if self.config.return_sequences {
             return Ok(self.forward_seq(x, &RnnState::default(), mode)?.output);
         }
         let (_, h_n, _) = self.run(x, &RnnState::default(), mode, false)?;
         let d = self.directions();
-        let first = (self.num_layers - 1) * d;
+        let first = (self.config.num_layers - 1) * d;
         let last = h_n.narrow(0, first, d)?;
         let batch = last.dims()[1];
-        last.permute(&[1, 0, 2])?.reshape([batch, d * self.hidden])
+        last.permute(&[1, 0, 2])?
+            .reshape([batch, d * self.config.hidden])
     }
 }

@@ -1,11 +1,17 @@
-//! The `strata` command line: `train`, `evaluate`, `predict`, `tune` and `summary` of a
-//! training run described in TOML (see [`crate::config`]). The binary
-//! (`src/bin/strata.rs`) only calls [`main`]; every command is also a function returning
+//! `strata-cli`: the `strata` command line, `train`, `evaluate`, `predict`, `tune` and
+//! `summary` of a training run described in TOML ([`config`]: the file's schema). The binary
+//! (`src/main.rs`) only calls [`main`]; every command is also a function returning
 //! `Result`, so tests run them in-process.
 //!
-//! Module map: `args` (std-only argument parsing), `setup` (config → device, loss, metrics,
+//! Module map: `config` (the TOML schema and turning it into models, optimizers, schedules
+//! and data), `args` (std-only argument parsing), `setup` (config → device, loss, metrics,
 //! model, data), `fit` (one training run through `strata-train`'s `Trainer`), one file per
-//! command (`train`, `evaluate`, `predict`, `tune`, `summary`).
+//! command (`train`, `evaluate`, `predict`, `tune`, `summary`). Layer kinds are not listed
+//! here: a layer table is read through strata-layers' registry.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
 
 mod args;
 mod evaluate;

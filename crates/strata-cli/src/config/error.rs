@@ -14,21 +14,48 @@ pub(crate) fn deserialize<T: DeserializeOwned>(
     file: &Path,
     prefix: &str,
 ) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let inner = e.path().to_string();
-        let path = join(prefix, if inner == "." { "" } else { &inner });
-        // toml appends "in `key`" lines of its own; the path already says where.
-        let message: Vec<String> = e
-            .inner()
-            .to_string()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with("in `"))
-            .map(str::to_string)
-            .collect();
-        let (path, message) = rewrite(&path, &message.join(" "));
+    deserialize_with(value, file, prefix, |d| T::deserialize(d))
+}
+
+/// Like [`deserialize`], with the reading done by `read` (a layer kind's config, chosen at
+/// run time), so the key of any error is still exact.
+fn deserialize_with<T>(
+    value: toml::Value,
+    file: &Path,
+    prefix: &str,
+    read: impl FnOnce(PathDeserializer<'_, '_>) -> std::result::Result<T, toml::de::Error>,
+) -> Result<T> {
+    try_deserialize_with(value, prefix, read).map_err(|(path, message)| {
+        let (path, message) = rewrite(&path, &message);
         key_error(file, &path, message)
     })
+}
+
+/// A TOML value read with its key path tracked.
+pub(crate) type PathDeserializer<'a, 'b> = serde_path_to_error::Deserializer<'a, 'b, toml::Value>;
+
+/// Reads `value` (found at `prefix`) with `read`; an error comes back as serde's
+/// `(key, message)`, not yet rewritten, for a caller that explains some errors itself.
+pub(crate) fn try_deserialize_with<T>(
+    value: toml::Value,
+    prefix: &str,
+    read: impl FnOnce(PathDeserializer<'_, '_>) -> std::result::Result<T, toml::de::Error>,
+) -> std::result::Result<T, (String, String)> {
+    let mut track = serde_path_to_error::Track::new();
+    read(serde_path_to_error::Deserializer::new(value, &mut track))
+        .map_err(|e| located(prefix, &track.path().to_string(), &e.to_string()))
+}
+
+/// The key (`prefix` joined with the tracked `inner` path) and serde's message without the
+/// "in `key`" lines toml appends (the path already says where).
+fn located(prefix: &str, inner: &str, message: &str) -> (String, String) {
+    let path = join(prefix, if inner == "." { "" } else { inner });
+    let message: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("in `"))
+        .collect();
+    (path, message.join(" "))
 }
 
 /// An error about the key `path` of the config file `file`.
@@ -52,7 +79,7 @@ pub(crate) fn join(prefix: &str, inner: &str) -> String {
 
 /// serde's message at `path` as `(key, message)`: a missing or unknown field moves into the
 /// key, type names become TOML's (`a float`, `a table`).
-fn rewrite(path: &str, message: &str) -> (String, String) {
+pub(crate) fn rewrite(path: &str, message: &str) -> (String, String) {
     if let Some(field) = between(message, "missing field `", "`") {
         return (join(path, field), "missing key".to_string());
     }

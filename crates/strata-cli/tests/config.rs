@@ -2,7 +2,8 @@
 //! an error naming the key that is wrong.
 
 use strata::Device;
-use strata::config::{Config, LayerKind, OptimizerKind};
+use strata::layers::{LayerKind, LayerSpec};
+use strata_cli::config::{Config, OptimizerKind};
 
 const VALID: &str = r#"
 [data]
@@ -54,7 +55,12 @@ fn error_of(text: &str) -> String {
 fn a_valid_file_reads_into_its_values() {
     let c = Config::from_toml_str(VALID, "ok.toml").unwrap();
     assert_eq!(c.data.batch_size, 64);
-    assert_eq!(c.model.layers[0].kind, Some(LayerKind::Conv2d));
+    let layers = c.model.layers(&c.file).unwrap();
+    assert_eq!(layers[0].layer.kind(), Some(LayerKind::Conv2d));
+    assert_eq!(
+        layers[0].activation.as_ref().unwrap().kind(),
+        Some(LayerKind::Relu)
+    );
     assert_eq!(c.optimizer.kind, OptimizerKind::Adam);
     assert_eq!(c.train.epochs, 2);
     assert_eq!(c.callbacks.early_stopping.as_ref().unwrap().patience, 2);
@@ -70,7 +76,7 @@ fn the_model_spec_builds_a_sequential_with_inferred_sizes() {
         .unwrap();
     // conv + its relu, pool, flatten, dense.
     assert_eq!(model.len(), 5);
-    assert_eq!(model.output_shape(), Some(&[10][..]));
+    assert_eq!(model.output_shape(), &[10]);
     assert_eq!(model.summary().rows()[1].kind, "ReLU");
 }
 
@@ -159,7 +165,10 @@ fn overrides_set_nested_keys_and_are_checked_like_the_file() {
     };
     let t = over("model.layers.3.units", toml::Value::Integer(32)).unwrap();
     let c = Config::from_table(t, file).unwrap();
-    assert_eq!(c.model.layers[3].units, Some(32));
+    let LayerSpec::Dense(dense) = &c.model.layers(file).unwrap()[3].layer else {
+        panic!("layer 3 is dense")
+    };
+    assert_eq!(dense.units, 32);
     let t = over("optimizer.lr", toml::Value::Float(0.01)).unwrap();
     assert_eq!(Config::from_table(t, file).unwrap().optimizer.lr, 0.01);
     let e = over("model.layers.9.units", toml::Value::Integer(3))
@@ -191,11 +200,82 @@ fn pool_options_reach_the_layer_and_count_include_pad_is_for_averages_only() {
     // 26x26 after the convolution: 12x12 windows in floor mode, 13x13 in ceil mode.
     let summary = model.summary();
     let row = &summary.rows()[2];
-    assert_eq!(row.output_shape, Some(vec![4, 13, 13]));
+    assert_eq!(row.output_shape, vec![4, 13, 13]);
     assert_eq!(row.kind, "MaxPool2d(3x3, stride 2x2, ceil mode)");
     let e = error_of(&VALID.replace(
         "type = \"maxpool2d\"\nkernel_size = 2",
         "type = \"maxpool2d\"\nkernel_size = 2\ncount_include_pad = false",
     ));
     assert!(e.contains("count_include_pad"), "{e}");
+}
+
+#[test]
+fn a_layer_table_reads_every_key_of_its_config_with_exact_paths() {
+    // `init` is a key of strata-layers' DenseConfig that this crate never names.
+    let c = Config::from_toml_str(
+        &VALID.replace(
+            "units = 10",
+            "units = 10\ninit = \"he_uniform\"\nrepeat = 2",
+        ),
+        "ok.toml",
+    )
+    .unwrap();
+    let arch = c.model.architecture(&c.file).unwrap();
+    let expected = strata::layers::Sequential::new()
+        .add(strata::layers::Conv2d::new(4, 3))
+        .add(strata::layers::Relu)
+        .add(strata::layers::MaxPool2d::new(2))
+        .add(strata::layers::Flatten)
+        .add(strata::layers::Dense::new(10).init(strata::layers::Init::HeUniform))
+        .add(strata::layers::Dense::new(10).init(strata::layers::Init::HeUniform));
+    assert_eq!(arch.layers, expected.layers);
+    assert_eq!(arch.input_shape, Some(vec![1, 28, 28]));
+
+    let e = error_of(&VALID.replace("kernel_size = 3", "kernel_size = [3, 5, 7]"));
+    assert!(
+        e.starts_with("bad.toml: model.layers[0].kernel_size: "),
+        "{e}"
+    );
+    let e = error_of(&VALID.replace("units = 10", "units = 10\ninit = \"he\""));
+    assert!(
+        e.starts_with("bad.toml: model.layers[3].init: unknown value \"he\""),
+        "{e}"
+    );
+    let e = error_of(&VALID.replace("filters = 4\nkernel_size = 3\n", ""));
+    assert_eq!(
+        e,
+        "bad.toml: model.layers[0].filters: missing key (conv2d needs filters, kernel_size)"
+    );
+    let e = error_of(&VALID.replace("[[model.layers]]\ntype = \"flatten\"", "[[model.layers]]"));
+    assert_eq!(e, "bad.toml: model.layers[2].type: missing key");
+}
+
+#[test]
+fn the_conveniences_activation_and_repeat_are_checked() {
+    let c = Config::from_toml_str(
+        &VALID.replace("activation = \"relu\"", "activation = \"leaky_relu\""),
+        "ok.toml",
+    )
+    .unwrap();
+    let layers = c.model.layers(&c.file).unwrap();
+    assert_eq!(
+        layers[0].activation.as_ref().unwrap().kind(),
+        Some(LayerKind::LeakyRelu)
+    );
+    let e = error_of(&VALID.replace("activation = \"relu\"", "activation = \"flatten\""));
+    assert_eq!(
+        e,
+        "bad.toml: model.layers[0].activation: unknown value \"flatten\"; expected relu, \
+         sigmoid, tanh, gelu, elu, leaky_relu, softmax"
+    );
+    let e = error_of(&VALID.replace("units = 10", "units = 10\nrepeat = 0"));
+    assert_eq!(
+        e,
+        "bad.toml: model.layers[3].repeat: expected at least 1, found 0"
+    );
+    let e = error_of(&VALID.replace("units = 10", "units = 10\nrepeat = \"x\""));
+    assert!(
+        e.starts_with("bad.toml: model.layers[3].repeat: expected a non-negative integer"),
+        "{e}"
+    );
 }

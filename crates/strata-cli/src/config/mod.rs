@@ -12,12 +12,12 @@
 //! type = "adam"
 //! lr = 0.001
 //! "#;
-//! let config = strata::config::Config::from_toml_str(text, "inline.toml").unwrap();
+//! let config = strata_cli::config::Config::from_toml_str(text, "inline.toml").unwrap();
 //! assert_eq!(config.model.layers.len(), 2);
 //! ```
 //!
 //! This module owns the file format and turning it into models, optimizers, schedules and
-//! data; running them belongs to [`crate::cli`] and `strata-train`. Parameter paths used by
+//! data; running them belongs to the command modules of this crate and `strata-train`. Parameter paths used by
 //! the search (`model.layers.1.units`) address the same file: [`Config::with_overrides`]
 //! sets them on the raw TOML before it is read, so an override is checked like a value
 //! typed into the file.
@@ -38,7 +38,7 @@ pub use data::{
     DataConfig, ImageScaler, PreparedData, Preprocessing, SourceKind, StepConfig, StepKind, Task,
     default_mnist_dir,
 };
-pub use model::{Activation, LayerKind, LayerSpec, ModelConfig, OneOrTwo, PaddingSpec};
+pub use model::{LayerEntry, ModelConfig};
 pub use optim::{OptimizerConfig, OptimizerKind, ScheduleConfig, ScheduleKind, StepEvery};
 pub use train::{
     CallbacksConfig, CheckpointConfig, EarlyStoppingConfig, LossKind, MonitorMode, ReduceLrConfig,

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use strata::cli::{self, CliArgs, Command};
+use strata_cli::{self as cli, CliArgs, Command};
 
 /// A fresh directory for one test.
 fn temp_dir(name: &str) -> PathBuf {
